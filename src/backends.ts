@@ -1,0 +1,65 @@
+// A pool of identical backend containers on the private network. None publishes a host port: the
+// proxy is the stack's only door. The pool exposes its members' real addresses for the proxy.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { BackendRole, StackNames } from "./naming";
+import { hostPort, ipOnNetwork } from "./proxyEnvironment";
+
+/** How long `pulumi up` waits for a container's healthcheck before it fails the deploy. */
+export const HEALTHY_WITHIN_SECONDS = 120;
+
+export interface BackendPoolArgs {
+  readonly role: BackendRole;
+  readonly count: number;
+  /** The image id (`repoDigest`), so a rebuilt image replaces the containers. */
+  readonly image: pulumi.Input<string>;
+  readonly networkName: pulumi.Input<string>;
+  /** The port the backend listens on inside the network. */
+  readonly port: number;
+  readonly names: StackNames;
+  readonly envs?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export class BackendPool extends pulumi.ComponentResource {
+  readonly containers: docker.Container[];
+  /** `ip:port` of each member on the pool's network, in member order (member 1 first). */
+  readonly addresses: pulumi.Output<string[]>;
+
+  constructor(name: string, args: BackendPoolArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("http-infra:backends:BackendPool", name, {}, opts);
+
+    this.containers = Array.from({ length: args.count }, (_, i) => {
+      const containerName = args.names.backend(args.role, i + 1);
+      return new docker.Container(
+        `${name}-${i + 1}`,
+        {
+          name: containerName,
+          // The backends answer with `X-Served-By: $HOSTNAME`; a readable name beats a container id.
+          hostname: containerName,
+          image: args.image,
+          envs: args.envs,
+          networksAdvanced: [{ name: args.networkName }],
+          labels: args.names.labels(args.role),
+          restart: "unless-stopped",
+          // Return only once the image's HEALTHCHECK passes, so the proxy starts on live members.
+          wait: true,
+          waitTimeout: HEALTHY_WITHIN_SECONDS,
+        },
+        // A fixed container name can't exist twice: remove the old container before its successor.
+        { parent: this, deleteBeforeReplace: true },
+      );
+    });
+
+    this.addresses = pulumi.all(
+      this.containers.map((container) =>
+        pulumi
+          .all([container.networkDatas, container.name, args.networkName])
+          .apply(([networkDatas, containerName, networkName]) =>
+            hostPort(ipOnNetwork(networkDatas, networkName, containerName), args.port),
+          ),
+      ),
+    );
+
+    this.registerOutputs({ addresses: this.addresses });
+  }
+}

@@ -1,0 +1,53 @@
+// Physical names of everything the stack creates on the Docker engine. They all carry the project
+// and stack names, so two stacks (dev and staging, or two students) can live on one engine.
+
+export type BackendRole = "static" | "dynamic";
+
+export interface StackNames {
+  /** Prefix shared by every container, network and image name: `<project>-<stack>`. */
+  prefix: string;
+  network: string;
+  proxy: string;
+  backend(role: BackendRole, index: number): string;
+  /** Local image name (`repository:tag`) for one of the three images. */
+  image(kind: "static" | "dynamic" | "proxy"): string;
+  /** Labels that let `docker ps --filter label=http-infra.stack=dev` find a stack's objects. */
+  labels(role: BackendRole | "proxy" | "network"): { label: string; value: string }[];
+}
+
+/**
+ * Docker container and network names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, image repositories only
+ * lower case, and a container's host name is a DNS label (no `_` or `.`, at most 63 characters).
+ * Pulumi stack names allow more, so everything is folded into one safe, lower-case form.
+ */
+export function dnsLabel(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/** Longest suffix a name gets after the prefix: "-dynamic-16". */
+const LONGEST_SUFFIX = "-dynamic-16".length;
+
+export function stackNames(project: string, stack: string): StackNames {
+  const prefix = `${dnsLabel(project)}-${dnsLabel(stack)}`;
+  if (!dnsLabel(project) || !dnsLabel(stack) || prefix.length + LONGEST_SUFFIX > 63) {
+    throw new Error(
+      `project and stack names give the prefix ${JSON.stringify(prefix)}: container host names need it ` +
+        `to be 3 to ${63 - LONGEST_SUFFIX} letters, digits or dashes; rename the stack`,
+    );
+  }
+  return {
+    prefix,
+    network: `${prefix}-net`,
+    proxy: `${prefix}-proxy`,
+    backend: (role, index) => `${prefix}-${role}-${index}`,
+    image: (kind) => `${prefix}-${kind}:latest`,
+    labels: (role) => [
+      { label: "http-infra.project", value: project },
+      { label: "http-infra.stack", value: stack },
+      { label: "http-infra.role", value: role },
+    ],
+  };
+}

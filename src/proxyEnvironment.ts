@@ -1,0 +1,68 @@
+// Turns the backends' real addresses into the proxy's environment. The proxy's entrypoint renders
+// its vhost from these variables (docker-images/apache-reverse-proxy/templates/config-template.php),
+// keeping the report's names: STATIC_APP_1, STATIC_APP_2, …, DYNAMIC_APP_1, …
+import { isIP } from "node:net";
+
+/** The part of a container's `networkDatas` output this program reads. */
+export interface NetworkData {
+  networkName?: string;
+  ipAddress?: string;
+}
+
+/**
+ * A container's IP on one network, picked by network name. A container can sit on several
+ * networks and the provider does not promise their order, so position is never trusted.
+ */
+export function ipOnNetwork(
+  networkDatas: readonly NetworkData[] | undefined,
+  networkName: string,
+  containerName: string,
+): string {
+  const match = (networkDatas ?? []).find((data) => data.networkName === networkName);
+  if (!match?.ipAddress) {
+    const seen = (networkDatas ?? []).map((data) => data.networkName).join(", ") || "none";
+    throw new Error(
+      `container ${containerName} has no IP address on network ${networkName} (networks seen: ${seen})`,
+    );
+  }
+  return match.ipAddress;
+}
+
+/** `host:port`, with IPv6 literals in brackets as Apache's BalancerMember URLs need. */
+export function hostPort(ip: string, port: number): string {
+  return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+export interface ProxyEnvironmentArgs {
+  staticAddresses: readonly string[];
+  dynamicAddresses: readonly string[];
+  serverName: string;
+  balancerManagerUser: string;
+  /** Undefined keeps the balancer-manager off. */
+  balancerManagerPassword?: string;
+}
+
+/** The proxy container's `envs`, in Docker's `KEY=value` form. */
+export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
+  if (args.staticAddresses.length === 0 || args.dynamicAddresses.length === 0) {
+    throw new Error("the proxy needs at least one static and one dynamic backend");
+  }
+  const env = [
+    ...args.staticAddresses.map((address, i) => `STATIC_APP_${i + 1}=${address}`),
+    ...args.dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
+    `SERVER_NAME=${args.serverName}`,
+  ];
+  if (args.balancerManagerPassword !== undefined) {
+    env.push(
+      `BALANCER_MANAGER_USER=${args.balancerManagerUser}`,
+      `BALANCER_MANAGER_PASSWORD=${args.balancerManagerPassword}`,
+    );
+  }
+  return env;
+}
+
+/** The URL a browser on the host opens: a wildcard bind address is reached through loopback. */
+export function proxyUrl(bindAddress: string, port: number): string {
+  const host = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}/`;
+}

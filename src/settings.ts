@@ -1,0 +1,162 @@
+// Validated settings: the one place that knows the config keys, their defaults and their rules.
+// Pure functions only, so every rule has a plain unit test; index.ts reads Pulumi config once and
+// hands it here before any resource is declared.
+import { isIP } from "node:net";
+
+/** Config as read from Pulumi, before validation. Undefined means "use the default". */
+export interface RawSettings {
+  staticBackends?: number;
+  dynamicBackends?: number;
+  proxyPort?: number;
+  proxyBindAddress?: string;
+  serverName?: string;
+  networkSubnet?: string;
+  staticBaseImage?: string;
+  dynamicBaseImage?: string;
+  proxyBaseImage?: string;
+  balancerManagerUser?: string;
+  balancerManagerPassword?: string;
+}
+
+export interface Settings {
+  staticBackends: number;
+  dynamicBackends: number;
+  proxyPort: number;
+  proxyBindAddress: string;
+  serverName: string;
+  /** Undefined lets Docker pick a free subnet. */
+  networkSubnet: string | undefined;
+  staticBaseImage: string;
+  dynamicBaseImage: string;
+  proxyBaseImage: string;
+  balancerManagerUser: string;
+  /** Undefined keeps the balancer-manager off. */
+  balancerManagerPassword: string | undefined;
+}
+
+/** The defaults, mirrored by the `config:` schema in Pulumi.yaml (a unit test keeps them equal). */
+export const defaultSettings = {
+  staticBackends: 2,
+  dynamicBackends: 2,
+  proxyPort: 8080,
+  proxyBindAddress: "127.0.0.1",
+  serverName: "demo.res.ch",
+  networkSubnet: "",
+  staticBaseImage: "php:8.4-apache-bookworm",
+  dynamicBaseImage: "node:22-bookworm-slim",
+  proxyBaseImage: "php:8.4-apache-bookworm",
+  balancerManagerUser: "admin",
+} as const satisfies Required<Omit<RawSettings, "balancerManagerPassword">>;
+
+export const MAX_BACKENDS = 16;
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** Thrown with every broken rule at once, so one `pulumi up` shows all of them. */
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+// A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
+const IMAGE_REFERENCE =
+  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+const show = (value: unknown) => JSON.stringify(value);
+
+function checkInteger(
+  problems: string[],
+  key: string,
+  value: number,
+  min: number,
+  max: number,
+): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${key} must be an integer from ${min} to ${max} (got ${show(value)})`);
+  }
+}
+
+/** Parses "a.b.c.d/len" into its network address and prefix length, or undefined if malformed. */
+export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
+  if (!match || isIP(match[1]) !== 4) return undefined;
+  const prefix = Number(match[2]);
+  if (prefix > 32) return undefined;
+  const address = match[1].split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return { address, prefix };
+}
+
+function checkSubnet(problems: string[], subnet: string, containers: number): void {
+  const parsed = parseIpv4Cidr(subnet);
+  if (!parsed) {
+    problems.push(`networkSubnet must be an IPv4 CIDR such as 172.28.0.0/24 (got ${show(subnet)})`);
+    return;
+  }
+  const size = 2 ** (32 - parsed.prefix);
+  if (parsed.address % size !== 0) {
+    problems.push(
+      `networkSubnet must start on its network boundary (got ${show(subnet)}: host bits are set)`,
+    );
+  }
+  // Docker keeps the network, gateway and broadcast addresses for itself.
+  const usable = size - 3;
+  if (usable < containers) {
+    problems.push(
+      `networkSubnet ${subnet} leaves ${Math.max(usable, 0)} addresses for ${containers} containers; use a larger subnet`,
+    );
+  }
+}
+
+/** Applies defaults and every rule; throws a SettingsError naming each offending key. */
+export function validateSettings(raw: RawSettings): Settings {
+  const settings: Settings = {
+    ...defaultSettings,
+    ...Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
+    networkSubnet: raw.networkSubnet || undefined,
+    balancerManagerPassword: raw.balancerManagerPassword || undefined,
+  };
+  const problems: string[] = [];
+
+  checkInteger(problems, "staticBackends", settings.staticBackends, 1, MAX_BACKENDS);
+  checkInteger(problems, "dynamicBackends", settings.dynamicBackends, 1, MAX_BACKENDS);
+  checkInteger(problems, "proxyPort", settings.proxyPort, 1, 65535);
+
+  if (isIP(settings.proxyBindAddress) === 0) {
+    problems.push(
+      `proxyBindAddress must be an IPv4 or IPv6 address such as 127.0.0.1 (got ${show(settings.proxyBindAddress)})`,
+    );
+  }
+  if (!HOSTNAME.test(settings.serverName)) {
+    problems.push(`serverName must be a DNS host name (got ${show(settings.serverName)})`);
+  }
+  if (settings.networkSubnet !== undefined) {
+    checkSubnet(problems, settings.networkSubnet, settings.staticBackends + settings.dynamicBackends + 1);
+  }
+  for (const key of ["staticBaseImage", "dynamicBaseImage", "proxyBaseImage"] as const) {
+    if (!IMAGE_REFERENCE.test(settings[key])) {
+      problems.push(`${key} must be a Docker image reference such as php:8.4-apache-bookworm (got ${show(settings[key])})`);
+    }
+  }
+  if (!USER_NAME.test(settings.balancerManagerUser)) {
+    problems.push(
+      `balancerManagerUser must be 1 to 64 letters, digits, dots, dashes or underscores (got ${show(settings.balancerManagerUser)})`,
+    );
+  }
+  const password = settings.balancerManagerPassword;
+  // The value of a secret is never echoed back, only what is wrong with it.
+  if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) {
+    problems.push(
+      `balancerManagerPassword must be at least ${MIN_PASSWORD_LENGTH} characters (got ${password.length})`,
+    );
+  }
+  if (password !== undefined && /[\r\n\0]/.test(password)) {
+    problems.push("balancerManagerPassword must not contain line breaks or NUL characters");
+  }
+
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}

@@ -1,0 +1,134 @@
+// Runs the real index.ts under Pulumi's mock runtime, the way Pulumi's testing guide does it:
+// set mocks, *then* import the program. The caller's `newResource` decides what each resource
+// returns: canned outputs for unit tests, real Docker objects for the e2e harness.
+import * as pulumi from "@pulumi/pulumi";
+import { vi } from "vitest";
+
+export const PROJECT = "http-infra";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  custom: boolean;
+  /** Inputs with secrets unwrapped to their plain values. */
+  inputs: Record<string, any>;
+  /** Inputs as the mock monitor receives them: secrets keep Pulumi's secret wrapper here. */
+  wireInputs: Record<string, any>;
+  deleteBeforeReplace: boolean;
+  /** URN of the parent resource, or "" for top-level resources. */
+  parent: string;
+}
+
+export interface RunProgramOptions {
+  stack?: string;
+  /** Plain config values by key (without the project prefix). */
+  config?: Record<string, string | number>;
+  /** Secret config values by key. */
+  secrets?: Record<string, string>;
+  /** Run as `pulumi preview` does: outputs the mocks leave out are unknown. */
+  preview?: boolean;
+  newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult>;
+}
+
+export interface ProgramRun {
+  /** The program's stack outputs, resolved (unknown outputs in preview are left undefined). */
+  outputs: Record<string, unknown>;
+  resources: RecordedResource[];
+}
+
+// The secret marker Pulumi puts in serialized property values.
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isWireSecret(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" && value !== null && Object.values(value).includes(SECRET_SIGNATURE)
+  );
+}
+
+/** A deep copy of mock inputs with every secret wrapper replaced by its plain value. */
+export function unwrapSecrets(value: any): any {
+  if (isWireSecret(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** An Output's value as a promise; resolves undefined when the value is unknown (preview). */
+export function valueOf<T>(output: pulumi.Input<T> | undefined): Promise<T | undefined> {
+  if (!pulumi.Output.isInstance(output)) return Promise.resolve(output as T | undefined);
+  // `isKnown` is internal to the SDK, but it is the only way to tell "unknown in preview" from
+  // "not resolved yet" without hanging on an apply that never runs.
+  const isKnown: Promise<boolean> = (output as any).isKnown;
+  return new Promise((resolve, reject) => {
+    isKnown.then((known) => {
+      if (!known) resolve(undefined);
+      else output.apply((value) => resolve(value));
+    }, reject);
+  });
+}
+
+export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
+  const stack = options.stack ?? "unit";
+  const resources: RecordedResource[] = [];
+  const registered = new Map<string, { deleteBeforeReplace: boolean; parent: string }>();
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (args) => {
+        const request = registered.get(`${args.type}::${args.name}`);
+        const inputs = unwrapSecrets(args.inputs);
+        resources.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs,
+          wireInputs: args.inputs,
+          deleteBeforeReplace: request?.deleteBeforeReplace ?? false,
+          parent: request?.parent ?? "",
+        });
+        return options.newResource({ ...args, inputs });
+      },
+      call: (args) => {
+        throw new Error(`unexpected call to ${args.token}: the program should make none`);
+      },
+    },
+    PROJECT,
+    stack,
+    options.preview ?? false,
+  );
+
+  // The mock API hands newResource the inputs only; resource options (deleteBeforeReplace,
+  // parent) are read off the register request itself.
+  const monitor = (pulumi.runtime as any).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    registered.set(`${req.getType()}::${req.getName()}`, {
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      parent: req.getParent(),
+    });
+    return register(req, callback);
+  };
+
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...options.config, ...options.secrets })) {
+    config[`${PROJECT}:${key}`] = String(value);
+  }
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(options.secrets ?? {}).map((key) => `${PROJECT}:${key}`),
+  );
+
+  // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
+  vi.resetModules();
+  const program: Record<string, unknown> = await import("../../index");
+
+  const outputs: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(program)) {
+    outputs[name] = await valueOf(value as pulumi.Input<unknown>);
+  }
+  // Outputs resolve once their resources are registered; wait for any registration still queued.
+  await pulumi.runtime.disconnect();
+  return { outputs, resources };
+}

@@ -1,0 +1,57 @@
+// Canned provider outputs for unit tests: what @pulumi/docker returns after a real create, with
+// values chosen so that wiring mistakes show (see the comments on each).
+import type * as pulumi from "@pulumi/pulumi";
+
+export interface UnitMocks {
+  newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult>;
+  /** The IP the mocks gave each container (by container name) on the stack's network. */
+  ipByContainer: Map<string, string>;
+}
+
+export function unitMocks(options: { preview?: boolean } = {}): UnitMocks {
+  const ipByContainer = new Map<string, string>();
+  let created = 0;
+
+  return {
+    ipByContainer,
+    async newResource(args) {
+      const inputs = args.inputs;
+      // In preview the provider knows only the inputs: every computed output stays unknown.
+      if (options.preview || !args.custom) return { id: `${args.name}-id`, state: { ...inputs } };
+
+      switch (args.type) {
+        case "docker:index/image:Image":
+          return {
+            id: inputs.imageName,
+            state: { ...inputs, repoDigest: `sha256:${args.name.padEnd(64, "0")}` },
+          };
+        case "docker:index/network:Network":
+          return { id: `net-${inputs.name}`, state: { ...inputs, scope: "local" } };
+        case "docker:index/container:Container": {
+          created += 1;
+          // Addresses go down as containers come up, so "member i got the i-th address" is never
+          // true by accident, and the stack's network is listed second, after a decoy, so a
+          // program that reads networkDatas[0] gets the wrong address.
+          const ip = `10.10.0.${200 - created}`;
+          ipByContainer.set(inputs.name, ip);
+          return {
+            id: `container-${inputs.name}`,
+            state: {
+              ...inputs,
+              networkDatas: [
+                { networkName: "bridge", ipAddress: `172.17.0.${created + 1}` },
+                ...inputs.networksAdvanced.map((network: { name: string }) => ({
+                  networkName: network.name,
+                  ipAddress: ip,
+                })),
+              ],
+              exitCode: null,
+            },
+          };
+        }
+        default:
+          throw new Error(`unexpected resource type ${args.type} (${args.name})`);
+      }
+    },
+  };
+}

@@ -1,0 +1,253 @@
+// The resource graph of the real index.ts, run under Pulumi's mock runtime.
+import { beforeAll, describe, expect, it } from "vitest";
+import { isWireSecret, runProgram, type ProgramRun, type RecordedResource } from "../support/pulumiProgram";
+import { unitMocks, type UnitMocks } from "../support/unitMocks";
+
+const IMAGE = "docker:index/image:Image";
+const NETWORK = "docker:index/network:Network";
+const CONTAINER = "docker:index/container:Container";
+
+const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
+const named = (run: ProgramRun, type: string, name: string): RecordedResource => {
+  const found = run.resources.find((r) => r.type === type && r.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
+  return found;
+};
+const envOf = (container: RecordedResource): Record<string, string> =>
+  Object.fromEntries(
+    (container.inputs.envs ?? []).map((line: string) => {
+      const at = line.indexOf("=");
+      return [line.slice(0, at), line.slice(at + 1)];
+    }),
+  );
+
+describe("the default stack", () => {
+  let run: ProgramRun;
+  let mocks: UnitMocks;
+
+  beforeAll(async () => {
+    mocks = unitMocks();
+    run = await runProgram({ stack: "dev", newResource: mocks.newResource });
+  });
+
+  it("builds three local images from docker-images/* with their base image as a build arg", () => {
+    const images = ofType(run, IMAGE);
+    expect(images.map((i) => i.name).sort()).toEqual(["dynamic-image", "proxy-image", "static-image"]);
+    const expected = {
+      "static-image": ["docker-images/apache-php-image", "php:8.4-apache-bookworm"],
+      "dynamic-image": ["docker-images/express-image", "node:22-bookworm-slim"],
+      "proxy-image": ["docker-images/apache-reverse-proxy", "php:8.4-apache-bookworm"],
+    } as const;
+    for (const image of images) {
+      const [context, base] = expected[image.name as keyof typeof expected];
+      expect(image.inputs.build, image.name).toMatchObject({
+        context,
+        dockerfile: `${context}/Dockerfile`,
+        args: { BASE_IMAGE: base },
+      });
+      expect(image.inputs.skipPush, `${image.name} must never be pushed`).toBe(true);
+      expect(image.inputs.imageName, image.name).toMatch(/^http-infra-dev-(static|dynamic|proxy):/);
+    }
+  });
+
+  it("declares one user-defined bridge network named after the stack", () => {
+    const networks = ofType(run, NETWORK);
+    expect(networks).toHaveLength(1);
+    expect(networks[0].inputs).toMatchObject({ name: "http-infra-dev-net", driver: "bridge" });
+    expect(networks[0].inputs.ipamConfigs, "Docker picks the subnet by default").toBeUndefined();
+  });
+
+  it("runs 2 static and 2 dynamic backends on the network, none publishing a host port", () => {
+    const backends = ofType(run, CONTAINER).filter((c) => c.name !== "proxy");
+    expect(backends.map((c) => c.name).sort()).toEqual([
+      "dynamic-1",
+      "dynamic-2",
+      "static-1",
+      "static-2",
+    ]);
+    for (const backend of backends) {
+      expect(backend.inputs.ports ?? [], `${backend.name} publishes a port`).toEqual([]);
+      expect(backend.inputs.networksAdvanced, backend.name).toEqual([
+        { name: "http-infra-dev-net" },
+      ]);
+      expect(backend.inputs.name, backend.name).toBe(`http-infra-dev-${backend.name}`);
+      expect(backend.inputs.hostname, backend.name).toBe(backend.inputs.name);
+    }
+  });
+
+  it("only the proxy publishes a host port, on 127.0.0.1:8080", () => {
+    const publishing = ofType(run, CONTAINER).filter((c) => (c.inputs.ports ?? []).length > 0);
+    expect(publishing.map((c) => c.name)).toEqual(["proxy"]);
+    expect(publishing[0].inputs.ports).toEqual([
+      { internal: 80, external: 8080, ip: "127.0.0.1" },
+    ]);
+  });
+
+  it("the proxy env lists every backend's IP on the stack network, member i as APP_i", () => {
+    const env = envOf(named(run, CONTAINER, "proxy"));
+    const ip = (name: string) => mocks.ipByContainer.get(`http-infra-dev-${name}`);
+    expect(env).toEqual({
+      STATIC_APP_1: `${ip("static-1")}:80`,
+      STATIC_APP_2: `${ip("static-2")}:80`,
+      DYNAMIC_APP_1: `${ip("dynamic-1")}:3000`,
+      DYNAMIC_APP_2: `${ip("dynamic-2")}:3000`,
+      SERVER_NAME: "demo.res.ch",
+    });
+  });
+
+  it("leaves the balancer-manager off when no password is configured", () => {
+    const env = envOf(named(run, CONTAINER, "proxy"));
+    expect(Object.keys(env).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
+    expect(run.outputs.balancerManagerUrl).toMatch(/^disabled/);
+  });
+
+  it("feeds containers the image id, not the tag, so a rebuilt image replaces them", () => {
+    for (const container of ofType(run, CONTAINER)) {
+      expect(container.inputs.image, container.name).toMatch(/^sha256:/);
+    }
+    const kindOf = (name: string) => (name === "proxy" ? "proxy" : name.split("-")[0]);
+    for (const container of ofType(run, CONTAINER)) {
+      expect(container.inputs.image, container.name).toContain(`${kindOf(container.name)}-image`);
+    }
+  });
+
+  it("replaces named containers delete-first and waits for them to be healthy", () => {
+    for (const container of ofType(run, CONTAINER)) {
+      expect(container.deleteBeforeReplace, `${container.name} deleteBeforeReplace`).toBe(true);
+      expect(container.inputs.wait, `${container.name} wait`).toBe(true);
+      expect(container.inputs.waitTimeout, container.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("groups each pool's containers under a BackendPool component", () => {
+    const pools = run.resources.filter((r) => r.type === "http-infra:backends:BackendPool");
+    expect(pools.map((p) => p.name).sort()).toEqual(["dynamic", "static"]);
+    expect(named(run, CONTAINER, "static-1").parent).toMatch(/BackendPool::static$/);
+    expect(named(run, CONTAINER, "dynamic-2").parent).toMatch(/BackendPool::dynamic$/);
+  });
+
+  it("labels every container and the network with the stack", () => {
+    for (const resource of [...ofType(run, CONTAINER), ...ofType(run, NETWORK)]) {
+      expect(resource.inputs.labels, resource.name).toContainEqual({
+        label: "http-infra.stack",
+        value: "dev",
+      });
+    }
+  });
+
+  it("exports the URL, the backends' addresses and the network name", () => {
+    const ip = (name: string) => mocks.ipByContainer.get(`http-infra-dev-${name}`);
+    expect(run.outputs).toMatchObject({
+      url: "http://127.0.0.1:8080/",
+      staticBackends: [`${ip("static-1")}:80`, `${ip("static-2")}:80`],
+      dynamicBackends: [`${ip("dynamic-1")}:3000`, `${ip("dynamic-2")}:3000`],
+      networkName: "http-infra-dev-net",
+      proxyContainerName: "http-infra-dev-proxy",
+    });
+  });
+});
+
+describe("a configured stack", () => {
+  let run: ProgramRun;
+  let mocks: UnitMocks;
+
+  beforeAll(async () => {
+    mocks = unitMocks();
+    run = await runProgram({
+      stack: "lab",
+      config: {
+        staticBackends: 3,
+        dynamicBackends: 5,
+        proxyPort: 9090,
+        proxyBindAddress: "0.0.0.0",
+        networkSubnet: "172.30.5.0/24",
+        serverName: "www.example.test",
+        proxyBaseImage: "mirror.example.test/library/php:8.4-apache-bookworm",
+      },
+      secrets: { balancerManagerPassword: "correct-horse-battery" },
+      newResource: mocks.newResource,
+    });
+  });
+
+  it("runs as many backends as configured and lists all of them in order", () => {
+    const env = envOf(named(run, CONTAINER, "proxy"));
+    const ip = (name: string) => mocks.ipByContainer.get(`http-infra-lab-${name}`);
+    for (let i = 1; i <= 3; i++) expect(env[`STATIC_APP_${i}`]).toBe(`${ip(`static-${i}`)}:80`);
+    for (let i = 1; i <= 5; i++) expect(env[`DYNAMIC_APP_${i}`]).toBe(`${ip(`dynamic-${i}`)}:3000`);
+    expect(env.STATIC_APP_4).toBeUndefined();
+    expect(env.DYNAMIC_APP_6).toBeUndefined();
+  });
+
+  it("publishes the configured port on the configured address", () => {
+    expect(named(run, CONTAINER, "proxy").inputs.ports).toEqual([
+      { internal: 80, external: 9090, ip: "0.0.0.0" },
+    ]);
+    expect(run.outputs.url).toBe("http://127.0.0.1:9090/");
+  });
+
+  it("gives the network the configured subnet", () => {
+    expect(named(run, NETWORK, "network").inputs.ipamConfigs).toEqual([
+      { subnet: "172.30.5.0/24" },
+    ]);
+  });
+
+  it("builds the proxy from the configured base image", () => {
+    expect(named(run, IMAGE, "proxy-image").inputs.build.args).toEqual({
+      BASE_IMAGE: "mirror.example.test/library/php:8.4-apache-bookworm",
+    });
+  });
+
+  it("passes the balancer-manager password to the proxy only as a Pulumi secret", () => {
+    const proxy = named(run, CONTAINER, "proxy");
+    expect(envOf(proxy)).toMatchObject({
+      SERVER_NAME: "www.example.test",
+      BALANCER_MANAGER_USER: "admin",
+      BALANCER_MANAGER_PASSWORD: "correct-horse-battery",
+    });
+    expect(isWireSecret(proxy.wireInputs.envs), "proxy envs must be a secret").toBe(true);
+    expect(run.outputs.balancerManagerUrl).toBe("http://127.0.0.1:9090/balancer-manager");
+  });
+});
+
+describe("pulumi preview", () => {
+  it("completes with unknown container outputs and declares the whole graph", async () => {
+    const run = await runProgram({
+      stack: "ci",
+      preview: true,
+      newResource: unitMocks({ preview: true }).newResource,
+    });
+    expect(ofType(run, IMAGE)).toHaveLength(3);
+    expect(ofType(run, NETWORK)).toHaveLength(1);
+    expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual([
+      "dynamic-1",
+      "dynamic-2",
+      "proxy",
+      "static-1",
+      "static-2",
+    ]);
+    for (const image of ofType(run, IMAGE)) {
+      expect(image.inputs.buildOnPreview, `${image.name} builds during preview`).toBe(true);
+    }
+    expect(run.outputs.url).toBe("http://127.0.0.1:8080/");
+    expect(run.outputs.staticBackends, "unknown until the containers exist").toBeUndefined();
+  });
+});
+
+describe("bad config", () => {
+  it("fails before any resource is declared, naming the key", async () => {
+    const mocks = unitMocks();
+    let resources: RecordedResource[] = [];
+    await expect(
+      runProgram({
+        stack: "bad",
+        config: { dynamicBackends: 0 },
+        newResource: async (args) => {
+          resources.push({ type: args.type, name: args.name } as RecordedResource);
+          return mocks.newResource(args);
+        },
+      }),
+    ).rejects.toThrow("dynamicBackends must be an integer from 1 to 16 (got 0)");
+    expect(resources).toEqual([]);
+    resources = [];
+  });
+});
