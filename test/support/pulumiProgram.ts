@@ -120,15 +120,31 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     Object.keys(options.secrets ?? {}).map((key) => `${PROJECT}:${key}`),
   );
 
-  // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
-  vi.resetModules();
-  const program: Record<string, unknown> = await import("../../index");
+  // A failed resource rejects every output built on it, and nothing awaits most of them: the
+  // Pulumi language host would report the program as failed once. Do the same here: collect those
+  // rejections while the program runs and throw the first, instead of flooding the test runner.
+  const rejections: unknown[] = [];
+  const runnerHandlers = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const collect = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", collect);
+  try {
+    // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
+    vi.resetModules();
+    const program: Record<string, unknown> = await import("../../index");
 
-  const outputs: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(program)) {
-    outputs[name] = await valueOf(value as pulumi.Input<unknown>);
+    const outputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(program)) {
+      outputs[name] = await valueOf(value as pulumi.Input<unknown>);
+    }
+    // Outputs resolve once their resources are registered; wait for any registration still queued.
+    await pulumi.runtime.disconnect();
+    if (rejections.length > 0) throw rejections[0];
+    return { outputs, resources };
+  } finally {
+    // Let rejections already queued surface into `collect` before the runner's handlers return.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    process.off("unhandledRejection", collect);
+    for (const handler of runnerHandlers) process.on("unhandledRejection", handler);
   }
-  // Outputs resolve once their resources are registered; wait for any registration still queued.
-  await pulumi.runtime.disconnect();
-  return { outputs, resources };
 }

@@ -1,0 +1,123 @@
+// The landing page in a real browser (Debian's chromium, driven by playwright-core) through the
+// deployed proxy: the report's manual test, made repeatable. Part of the e2e run.
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployStack, dockerUnavailable, e2eRequired, type DeployedStack } from "../support/e2eStack";
+
+const unavailable = dockerUnavailable();
+if (unavailable && !e2eRequired) console.warn(`[browser] skipped outside CI: ${unavailable}`);
+
+/** Debian's chromium; playwright-core never downloads a browser of its own. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Chromium's background services try to reach Google; this machine's closed network refuses them.
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const ARTIFACTS = "test-results/browser";
+const PORT = 18082;
+
+describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in Chromium", () => {
+  let stack: DeployedStack;
+  let browser: Browser;
+  const problems: string[] = [];
+
+  /** A fresh context (its own cookie jar) that records console errors and foreign requests. */
+  async function openPage(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const origin = new URL(stack.url).origin;
+    context.on("request", (request) => {
+      const url = request.url();
+      if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) {
+        problems.push(`request left the stack: ${url}`);
+      }
+    });
+    const page = await context.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(stack.url);
+    return { context, page };
+  }
+
+  const text = (page: Page, selector: string) => page.locator(selector).innerText();
+  const refreshes = async (page: Page) => Number(await text(page, "#refresh-count"));
+
+  beforeAll(async () => {
+    if (unavailable) throw new Error(unavailable);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await deployStack({ stack: "e2e-browser", config: { proxyPort: PORT } });
+    // launch() gives every run a fresh, throw-away user-data dir.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (stack) expect(await stack.harness.destroy()).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  it("renders animals live and keeps one dynamic backend per browser (the cookie jar)", async () => {
+    const { context, page } = await openPage();
+    await expect.poll(() => refreshes(page), { timeout: 20_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+
+    expect(await page.locator("#animals tr:not(.placeholder)").count()).toBeGreaterThan(0);
+    expect(await text(page, "#static-backend")).toMatch(/^http-infra-e2e-browser-static-\d$/);
+    const dynamic = await text(page, "#dynamic-backend");
+    expect(dynamic).toMatch(/^http-infra-e2e-browser-dynamic-\d$/);
+    expect(await text(page, "#route")).toMatch(/^\d+$/);
+    const history = await page
+      .locator("#history li")
+      .evaluateAll((items) => items.map((item) => item.getAttribute("data-dynamic-backend")));
+    expect(history.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(history), "every refresh in one browser hits one backend").toEqual(new Set([dynamic]));
+
+    await page.screenshot({ path: `${ARTIFACTS}/landing-desktop.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}/landing-phone.png`, fullPage: true });
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+
+  it("shows both dynamic backends across fresh browser contexts", async () => {
+    const seen = new Set<string>();
+    for (let attempt = 0; attempt < 6 && seen.size < 2; attempt++) {
+      const { context, page } = await openPage();
+      await expect.poll(() => refreshes(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+      seen.add(await text(page, "#dynamic-backend"));
+      await context.close();
+    }
+    expect([...seen].sort()).toEqual([
+      "http-infra-e2e-browser-dynamic-1",
+      "http-infra-e2e-browser-dynamic-2",
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("keeps working on the other backend when its own dynamic backend stops", async () => {
+    const { context, page } = await openPage();
+    await expect.poll(() => refreshes(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const bound = await text(page, "#dynamic-backend");
+    const container = stack.harness.docker.getContainer(bound);
+    await container.stop({ t: 5 });
+    try {
+      await expect
+        .poll(() => text(page, "#dynamic-backend"), { timeout: 10_000, interval: 250 })
+        .not.toBe(bound);
+      const before = await refreshes(page);
+      await expect.poll(() => refreshes(page), { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(await page.locator("#status").getAttribute("data-state")).toBe("ok");
+      await page.screenshot({ path: `${ARTIFACTS}/landing-after-failover.png`, fullPage: true });
+    } finally {
+      await container.start();
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+// Deploys the real program on the local Docker engine through the harness, for the e2e suites.
+import Docker from "dockerode";
+import { spawnSync } from "node:child_process";
+import { DockerHarness } from "./harness/dockerHarness";
+import { runProgram, type ProgramRun } from "./pulumiProgram";
+
+/** Official base images and the local stand-ins scripts/offline-base-images.sh builds for them. */
+const BASE_IMAGES = {
+  staticBaseImage: ["php:8.4-apache-bookworm", "http-infra-base/php-apache:8.4-bookworm"],
+  dynamicBaseImage: ["node:22-bookworm-slim", "http-infra-base/node:22-bookworm-slim"],
+  proxyBaseImage: ["php:8.4-apache-bookworm", "http-infra-base/php-apache:8.4-bookworm"],
+} as const;
+
+/**
+ * Why the e2e suites can't run here, or undefined when a Docker engine answers. Synchronous, so a
+ * suite can decide at collection time whether it runs.
+ */
+export function dockerUnavailable(): string | undefined {
+  const probe = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
+  if (probe.status === 0) return undefined;
+  const why = probe.error?.message ?? probe.stderr.trim().split("\n")[0];
+  return `no Docker engine answers (${why}); start one, e.g. with scripts/start-docker.sh`;
+}
+
+/** CI must run the e2e suites: there a missing engine is a failure, not a skip. */
+export const e2eRequired = process.env.CI === "true" || process.env.E2E === "1";
+
+/**
+ * The base-image config for this engine: the official images when present, else the offline
+ * stand-ins. Nothing is pulled here: the suite must not depend on a registry.
+ */
+export async function baseImageConfig(docker = new Docker()): Promise<Record<string, string>> {
+  const exists = (name: string) =>
+    docker
+      .getImage(name)
+      .inspect()
+      .then(() => true, () => false);
+  const config: Record<string, string> = {};
+  for (const [key, candidates] of Object.entries(BASE_IMAGES)) {
+    const found = [];
+    for (const candidate of candidates) if (await exists(candidate)) found.push(candidate);
+    if (found.length === 0) {
+      throw new Error(
+        `neither ${candidates.join(" nor ")} is on this engine: pull the official image, or run ` +
+          `scripts/offline-base-images.sh to build the stand-in`,
+      );
+    }
+    config[key] = found[0];
+  }
+  return config;
+}
+
+export interface DeployedStack {
+  harness: DockerHarness;
+  run: ProgramRun;
+  /** The proxy's URL on 127.0.0.1, from the `url` stack output. */
+  url: string;
+}
+
+export async function deployStack(options: {
+  stack: string;
+  config?: Record<string, string | number>;
+  secrets?: Record<string, string>;
+}): Promise<DeployedStack> {
+  const harness = new DockerHarness(options.stack);
+  const config = { ...(await baseImageConfig(harness.docker)), ...options.config };
+  try {
+    const run = await runProgram({
+      stack: options.stack,
+      config,
+      secrets: options.secrets,
+      newResource: harness.newResource,
+    });
+    return { harness, run, url: run.outputs.url as string };
+  } catch (error) {
+    // Leave nothing behind from a half-made deploy, then report the resource that failed.
+    await harness.destroy();
+    throw harness.failure ?? error;
+  }
+}
+
+export function formatTimings(stack: string, timings: Record<string, number>): string {
+  const phases = Object.entries(timings).map(([phase, seconds]) => `${phase} ${seconds.toFixed(1)}s`);
+  return `[e2e timings] ${stack}: ${phases.join(", ")}`;
+}
