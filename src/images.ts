@@ -19,11 +19,7 @@ export const imageContexts = {
   proxy: "docker-images/apache-reverse-proxy",
 } as const;
 
-function localImage(
-  kind: keyof StackImages,
-  names: StackNames,
-  baseImage: string,
-): docker.Image {
+function localImage(kind: keyof StackImages, names: StackNames, baseImage: string): docker.Image {
   const context = imageContexts[kind];
   return new docker.Image(`${kind}-image`, {
     imageName: names.image(kind),

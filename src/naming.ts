@@ -34,7 +34,8 @@ export function stackNames(project: string, stack: string): StackNames {
   const prefix = `${dnsLabel(project)}-${dnsLabel(stack)}`;
   if (!dnsLabel(project) || !dnsLabel(stack) || prefix.length + LONGEST_SUFFIX > 63) {
     throw new Error(
-      `project and stack names give the prefix ${JSON.stringify(prefix)}: container host names need it ` +
+      `stack ${JSON.stringify(stack)} of project ${JSON.stringify(project)} gives the prefix ` +
+        `${JSON.stringify(prefix)}: container host names need it ` +
         `to be 3 to ${63 - LONGEST_SUFFIX} letters, digits or dashes; rename the stack`,
     );
   }

@@ -45,7 +45,9 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       envs,
       networksAdvanced: [{ name: args.networkName }],
       // An omitted `ip` binds every interface; the default 127.0.0.1 keeps the stack on this machine.
-      ports: [{ internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress }],
+      ports: [
+        { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },
+      ],
       labels: names.labels("proxy"),
       restart: "unless-stopped",
       wait: true,

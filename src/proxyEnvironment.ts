@@ -52,7 +52,8 @@ export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
     ...args.dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
     `SERVER_NAME=${args.serverName}`,
   ];
-  if (args.balancerManagerPassword !== undefined) {
+  // An empty secret keeps the manager off, as in validateSettings.
+  if (args.balancerManagerPassword) {
     env.push(
       `BALANCER_MANAGER_USER=${args.balancerManagerUser}`,
       `BALANCER_MANAGER_PASSWORD=${args.balancerManagerPassword}`,

@@ -50,6 +50,8 @@ export const defaultSettings = {
 
 export const MAX_BACKENDS = 16;
 export const MIN_PASSWORD_LENGTH = 12;
+/** bcrypt (htpasswd -B) ignores every byte after the 72nd. */
+export const MAX_PASSWORD_BYTES = 72;
 
 /** Thrown with every broken rule at once, so one `pulumi up` shows all of them. */
 export class SettingsError extends Error {
@@ -60,13 +62,16 @@ export class SettingsError extends Error {
 }
 
 // RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 // A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
 const IMAGE_REFERENCE =
   /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
-const show = (value: unknown) => JSON.stringify(value);
+// JSON.stringify shows NaN and Infinity as "null": numbers are shown as they are.
+const show = (value: unknown) =>
+  typeof value === "number" ? String(value) : JSON.stringify(value);
 
 function checkInteger(
   problems: string[],
@@ -130,20 +135,34 @@ export function validateSettings(raw: RawSettings): Settings {
       `proxyBindAddress must be an IPv4 or IPv6 address such as 127.0.0.1 (got ${show(settings.proxyBindAddress)})`,
     );
   }
-  if (!HOSTNAME.test(settings.serverName)) {
+  // A numeric last label makes it an IP address, not a host name (RFC 3696 section 2); the proxy
+  // refuses it at start (config-validation.php isHostname).
+  if (!HOSTNAME.test(settings.serverName) || /(?:^|\.)[0-9]+$/.test(settings.serverName)) {
     problems.push(`serverName must be a DNS host name (got ${show(settings.serverName)})`);
   }
   if (settings.networkSubnet !== undefined) {
-    checkSubnet(problems, settings.networkSubnet, settings.staticBackends + settings.dynamicBackends + 1);
+    checkSubnet(
+      problems,
+      settings.networkSubnet,
+      settings.staticBackends + settings.dynamicBackends + 1,
+    );
   }
   for (const key of ["staticBaseImage", "dynamicBaseImage", "proxyBaseImage"] as const) {
     if (!IMAGE_REFERENCE.test(settings[key])) {
-      problems.push(`${key} must be a Docker image reference such as php:8.4-apache-bookworm (got ${show(settings[key])})`);
+      problems.push(
+        `${key} must be a Docker image reference such as php:8.4-apache-bookworm (got ${show(settings[key])})`,
+      );
     }
   }
   if (!USER_NAME.test(settings.balancerManagerUser)) {
     problems.push(
       `balancerManagerUser must be 1 to 64 letters, digits, dots, dashes or underscores (got ${show(settings.balancerManagerUser)})`,
+    );
+  }
+  // The proxy's entrypoint refuses these (config-validation.php): catch them before any resource.
+  if (/^[._-]/.test(settings.balancerManagerUser)) {
+    problems.push(
+      `balancerManagerUser must start with a letter or digit (got ${show(settings.balancerManagerUser)})`,
     );
   }
   const password = settings.balancerManagerPassword;
@@ -153,8 +172,15 @@ export function validateSettings(raw: RawSettings): Settings {
       `balancerManagerPassword must be at least ${MIN_PASSWORD_LENGTH} characters (got ${password.length})`,
     );
   }
+  if (password !== undefined && Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
+    problems.push(
+      `balancerManagerPassword must be at most ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`,
+    );
+  }
   if (password !== undefined && /[\r\n\0]/.test(password)) {
     problems.push("balancerManagerPassword must not contain line breaks or NUL characters");
+  } else if (password !== undefined && /[\x00-\x1f\x7f]/.test(password)) {
+    problems.push("balancerManagerPassword must not contain control characters such as tabs");
   }
 
   if (problems.length > 0) throw new SettingsError(problems);

@@ -3,7 +3,12 @@
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployStack, dockerUnavailable, e2eRequired, type DeployedStack } from "../support/e2eStack";
+import {
+  deployStack,
+  dockerUnavailable,
+  e2eRequired,
+  type DeployedStack,
+} from "../support/e2eStack";
 
 const unavailable = dockerUnavailable();
 if (unavailable && !e2eRequired) console.warn(`[browser] skipped outside CI: ${unavailable}`);
@@ -65,7 +70,9 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in 
 
   it("renders animals live and keeps one dynamic backend per browser (the cookie jar)", async () => {
     const { context, page } = await openPage();
-    await expect.poll(() => refreshes(page), { timeout: 20_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(() => refreshes(page), { timeout: 20_000, interval: 500 })
+      .toBeGreaterThanOrEqual(3);
 
     expect(await page.locator("#animals tr:not(.placeholder)").count()).toBeGreaterThan(0);
     expect(await text(page, "#static-backend")).toMatch(/^http-infra-e2e-browser-static-\d$/);
@@ -76,7 +83,9 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in 
       .locator("#history li")
       .evaluateAll((items) => items.map((item) => item.getAttribute("data-dynamic-backend")));
     expect(history.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(history), "every refresh in one browser hits one backend").toEqual(new Set([dynamic]));
+    expect(new Set(history), "every refresh in one browser hits one backend").toEqual(
+      new Set([dynamic]),
+    );
 
     await page.screenshot({ path: `${ARTIFACTS}/landing-desktop.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -55,7 +55,10 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
       containerName(main, "static", 2),
     ]);
     for (const [backend, count] of counts) expect(count, `${backend}`).toBeGreaterThanOrEqual(5);
-    expect(replies.flatMap((r) => r.setCookie), "static replies set no cookie").toEqual([]);
+    expect(
+      replies.flatMap((r) => r.setCookie),
+      "static replies set no cookie",
+    ).toEqual([]);
   });
 
   it("spreads new sessions (no cookie) over both dynamic backends", async () => {
@@ -147,8 +150,14 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
         return { errors, backends: new Set(servedBy) };
       }),
     );
-    expect(results.reduce((sum, r) => sum + r.errors, 0), "errors").toBe(0);
-    expect(results.filter((r) => r.backends.size !== 1), "sessions that moved").toEqual([]);
+    expect(
+      results.reduce((sum, r) => sum + r.errors, 0),
+      "errors",
+    ).toBe(0);
+    expect(
+      results.filter((r) => r.backends.size !== 1),
+      "sessions that moved",
+    ).toEqual([]);
     const used = new Set(results.flatMap((r) => [...r.backends]));
     expect(used.size, "both dynamic backends used").toBe(2);
   }, 120_000);
@@ -161,7 +170,12 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
       timeout: 10,
     });
     expect(
-      { errors: result.errors, timeouts: result.timeouts, resets: result.resets, non2xx: result.non2xx },
+      {
+        errors: result.errors,
+        timeouts: result.timeouts,
+        resets: result.resets,
+        non2xx: result.non2xx,
+      },
       "500 connections",
     ).toEqual({ errors: 0, timeouts: 0, resets: 0, non2xx: 0 });
     expect(result["2xx"]).toBe(5_000);
@@ -224,8 +238,11 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
       config: { proxyPort: ports.scale, staticBackends: 3, dynamicBackends: 4 },
     });
     const staticServers = new Set<string | null>();
-    for (let i = 0; i < 12; i++) staticServers.add((await new HttpSession(scale.url).get("/")).servedBy);
-    expect([...staticServers].sort()).toEqual([1, 2, 3].map((i) => containerName(scale!, "static", i)));
+    for (let i = 0; i < 12; i++)
+      staticServers.add((await new HttpSession(scale.url).get("/")).servedBy);
+    expect([...staticServers].sort()).toEqual(
+      [1, 2, 3].map((i) => containerName(scale!, "static", i)),
+    );
     const dynamicServers = new Set<string | null>();
     for (let i = 0; i < 16; i++) {
       dynamicServers.add((await new HttpSession(scale.url).get("/api/animals/")).servedBy);

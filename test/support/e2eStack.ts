@@ -37,7 +37,10 @@ export async function baseImageConfig(docker = new Docker()): Promise<Record<str
     docker
       .getImage(name)
       .inspect()
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
   const config: Record<string, string> = {};
   for (const [key, candidates] of Object.entries(BASE_IMAGES)) {
     const found = [];
@@ -83,6 +86,8 @@ export async function deployStack(options: {
 }
 
 export function formatTimings(stack: string, timings: Record<string, number>): string {
-  const phases = Object.entries(timings).map(([phase, seconds]) => `${phase} ${seconds.toFixed(1)}s`);
+  const phases = Object.entries(timings).map(
+    ([phase, seconds]) => `${phase} ${seconds.toFixed(1)}s`,
+  );
   return `[e2e timings] ${stack}: ${phases.join(", ")}`;
 }

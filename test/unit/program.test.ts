@@ -1,6 +1,11 @@
 // The resource graph of the real index.ts, run under Pulumi's mock runtime.
 import { beforeAll, describe, expect, it } from "vitest";
-import { isWireSecret, runProgram, type ProgramRun, type RecordedResource } from "../support/pulumiProgram";
+import {
+  isWireSecret,
+  runProgram,
+  type ProgramRun,
+  type RecordedResource,
+} from "../support/pulumiProgram";
 import { unitMocks, type UnitMocks } from "../support/unitMocks";
 
 const IMAGE = "docker:index/image:Image";
@@ -32,7 +37,11 @@ describe("the default stack", () => {
 
   it("builds three local images from docker-images/* with their base image as a build arg", () => {
     const images = ofType(run, IMAGE);
-    expect(images.map((i) => i.name).sort()).toEqual(["dynamic-image", "proxy-image", "static-image"]);
+    expect(images.map((i) => i.name).sort()).toEqual([
+      "dynamic-image",
+      "proxy-image",
+      "static-image",
+    ]);
     const expected = {
       "static-image": ["docker-images/apache-php-image", "php:8.4-apache-bookworm"],
       "dynamic-image": ["docker-images/express-image", "node:22-bookworm-slim"],
@@ -78,9 +87,7 @@ describe("the default stack", () => {
   it("only the proxy publishes a host port, on 127.0.0.1:8080", () => {
     const publishing = ofType(run, CONTAINER).filter((c) => (c.inputs.ports ?? []).length > 0);
     expect(publishing.map((c) => c.name)).toEqual(["proxy"]);
-    expect(publishing[0].inputs.ports).toEqual([
-      { internal: 80, external: 8080, ip: "127.0.0.1" },
-    ]);
+    expect(publishing[0].inputs.ports).toEqual([{ internal: 80, external: 8080, ip: "127.0.0.1" }]);
   });
 
   it("the proxy env lists every backend's IP on the stack network, member i as APP_i", () => {
@@ -218,13 +225,11 @@ describe("pulumi preview", () => {
     });
     expect(ofType(run, IMAGE)).toHaveLength(3);
     expect(ofType(run, NETWORK)).toHaveLength(1);
-    expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual([
-      "dynamic-1",
-      "dynamic-2",
-      "proxy",
-      "static-1",
-      "static-2",
-    ]);
+    expect(
+      ofType(run, CONTAINER)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"]);
     for (const image of ofType(run, IMAGE)) {
       expect(image.inputs.buildOnPreview, `${image.name} builds during preview`).toBe(true);
     }

@@ -43,7 +43,9 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     path.resolve(request.dockerfile ?? path.join(request.context, "Dockerfile")),
   );
   if (dockerfile.startsWith("..")) {
-    throw new Error(`harness: dockerfile ${request.dockerfile} lies outside its context ${request.context}`);
+    throw new Error(
+      `harness: dockerfile ${request.dockerfile} lies outside its context ${request.context}`,
+    );
   }
   const stream = await docker.buildImage(contextStream(contextDir), {
     t: request.tag,
@@ -63,7 +65,9 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
         const failure = err?.message ?? events.find((event) => event.error)?.error;
         if (failure) {
           reject(
-            new Error(`docker build of ${request.tag} failed: ${failure}\n${log.slice(-30).join("")}`),
+            new Error(
+              `docker build of ${request.tag} failed: ${failure}\n${log.slice(-30).join("")}`,
+            ),
           );
         } else resolve();
       },

@@ -5,7 +5,10 @@ import type Docker from "dockerode";
 
 export type LabelInput = { label: string; value: string }[] | undefined;
 
-export function labelMap(labels: LabelInput, extra: Record<string, string>): Record<string, string> {
+export function labelMap(
+  labels: LabelInput,
+  extra: Record<string, string>,
+): Record<string, string> {
   return { ...Object.fromEntries((labels ?? []).map((l) => [l.label, l.value])), ...extra };
 }
 
@@ -100,7 +103,7 @@ export async function logTail(container: Docker.Container, lines = 40): Promise<
   const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines })) as Buffer;
   // Without a TTY the engine multiplexes stdout/stderr in 8-byte-header frames; strip them.
   const text: string[] = [];
-  for (let at = 0; at + 8 <= buffer.length; ) {
+  for (let at = 0; at + 8 <= buffer.length;) {
     const size = buffer.readUInt32BE(at + 4);
     text.push(buffer.subarray(at + 8, at + 8 + size).toString("utf8"));
     at += 8 + size;
@@ -181,7 +184,9 @@ export async function createContainer(
       : undefined,
   });
   for (const network of otherNetworks) {
-    await docker.getNetwork(network.name).connect({ Container: container.id, EndpointConfig: endpoint(network) });
+    await docker
+      .getNetwork(network.name)
+      .connect({ Container: container.id, EndpointConfig: endpoint(network) });
   }
 
   if (inputs.start ?? true) {
@@ -214,4 +219,3 @@ export async function createContainer(
     },
   };
 }
-

@@ -5,7 +5,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
 import { buildImage } from "./build";
-import { createContainer, createNetwork, type ContainerInputs, type NetworkInputs } from "./containers";
+import {
+  createContainer,
+  createNetwork,
+  type ContainerInputs,
+  type NetworkInputs,
+} from "./containers";
 import { assertImplemented, CONTAINER, IMAGE, NETWORK } from "./inputs";
 
 /** Every object the harness creates carries this label, with the stack name as its value. */
@@ -110,7 +115,10 @@ export class DockerHarness {
       return result;
     } catch (error) {
       // A container that failed to become healthy still exists: remember it so destroy finds it.
-      const existing = await this.docker.getContainer(inputs.name).inspect().catch(() => undefined);
+      const existing = await this.docker
+        .getContainer(inputs.name)
+        .inspect()
+        .catch(() => undefined);
       if (existing) this.created.push({ kind: "container", id: existing.Id, name: inputs.name });
       throw error;
     }

@@ -1,0 +1,112 @@
+// Pulumi.yaml's `config:` schema and the program must agree: the CLI applies the declared defaults,
+// the mock runtime (and a program run without the schema) falls back on `defaultSettings`, so a
+// drift between the two would make unit tests and `pulumi up` see different stacks.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { defaultSettings, validateSettings, type RawSettings } from "../../src/settings";
+
+const ROOT = join(__dirname, "..", "..");
+
+interface ConfigDeclaration {
+  type?: unknown;
+  description?: unknown;
+  default?: unknown;
+  secret?: unknown;
+}
+
+function readYaml(file: string): Record<string, unknown> {
+  const parsed = load(readFileSync(join(ROOT, file), "utf8"), { filename: file });
+  if (typeof parsed !== "object" || parsed === null) throw new Error(`${file} is not a YAML map`);
+  return parsed as Record<string, unknown>;
+}
+
+const project = readYaml("Pulumi.yaml");
+const declared = (project.config ?? {}) as Record<string, ConfigDeclaration>;
+
+// Every key of RawSettings: the ones with a default, plus the secret that has none.
+const settingKeys: (keyof RawSettings)[] = [
+  ...(Object.keys(defaultSettings) as (keyof typeof defaultSettings)[]),
+  "balancerManagerPassword",
+];
+
+// The keys index.ts reads, taken from its source: `config.get("x")`, `config.getNumber("x")`, ...
+const keysReadByProgram = [
+  ...readFileSync(join(ROOT, "index.ts"), "utf8").matchAll(
+    /\bconfig\.(?:get|require)\w*\(\s*["']([^"']+)["']/g,
+  ),
+].map((match) => match[1]);
+
+describe("Pulumi.yaml", () => {
+  it("names the project http-infra, the prefix of every config key and Docker name", () => {
+    expect(project.name).toBe("http-infra");
+  });
+
+  it("declares every setting under config: with a type and a description", () => {
+    for (const key of settingKeys) {
+      const declaration = declared[key];
+      expect(declaration, `config.${key} is not declared`).toBeTypeOf("object");
+      expect(["string", "integer", "boolean"], `config.${key}.type`).toContain(declaration.type);
+      expect(declaration.description, `config.${key}.description`).toBeTypeOf("string");
+      expect(String(declaration.description).trim(), `config.${key}.description`).not.toBe("");
+    }
+  });
+
+  it("declares each default equal to defaultSettings, with the matching type", () => {
+    for (const [key, value] of Object.entries(defaultSettings)) {
+      const declaration = declared[key] ?? {};
+      expect(declaration.default, `config.${key}.default`).toStrictEqual(value);
+      const expectedType = typeof value === "number" ? "integer" : "string";
+      expect(declaration.type, `config.${key}.type`).toBe(expectedType);
+    }
+  });
+
+  it("declares balancerManagerPassword as a secret string with no default", () => {
+    const declaration = declared.balancerManagerPassword ?? {};
+    expect(declaration.secret).toBe(true);
+    expect(declaration.type).toBe("string");
+    expect("default" in declaration, "a default password would be public").toBe(false);
+  });
+
+  it("declares no key the program does not read", () => {
+    expect(Object.keys(declared).sort()).toEqual([...settingKeys].sort());
+  });
+
+  it("index.ts reads exactly the declared keys", () => {
+    expect(keysReadByProgram.length, "no config reads found in index.ts").toBeGreaterThan(0);
+    expect([...new Set(keysReadByProgram)].sort()).toEqual(Object.keys(declared).sort());
+  });
+});
+
+describe("Pulumi.dev.yaml", () => {
+  const stackConfig = (readYaml("Pulumi.dev.yaml").config ?? {}) as Record<string, unknown>;
+
+  it("sets only declared keys, each prefixed with the project name", () => {
+    for (const key of Object.keys(stackConfig)) {
+      expect(key, `${key} lacks the http-infra: prefix`).toMatch(/^http-infra:/);
+      expect(Object.keys(declared), `${key} is not declared in Pulumi.yaml`).toContain(
+        key.slice("http-infra:".length),
+      );
+    }
+  });
+
+  it("never holds the balancer-manager password in plain text", () => {
+    const password = stackConfig["http-infra:balancerManagerPassword"];
+    if (password !== undefined) {
+      // `pulumi config set --secret` stores `{ secure: <ciphertext> }`.
+      expect(password, "set it with pulumi config set --secret").toMatchObject({
+        secure: expect.any(String),
+      });
+    }
+  });
+
+  it("holds values the program accepts", () => {
+    const raw = Object.fromEntries(
+      Object.entries(stackConfig)
+        .filter(([key]) => key !== "http-infra:balancerManagerPassword")
+        .map(([key, value]) => [key.slice("http-infra:".length), value]),
+    ) as RawSettings;
+    expect(() => validateSettings(raw)).not.toThrow();
+  });
+});

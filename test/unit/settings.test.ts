@@ -1,0 +1,348 @@
+// The config rules of src/settings.ts: defaults, one test per rule, and every broken rule reported
+// at once. Messages are compared as literal strings: they are what a user reads after `pulumi up`.
+import { describe, expect, it } from "vitest";
+import {
+  parseIpv4Cidr,
+  SettingsError,
+  validateSettings,
+  type RawSettings,
+} from "../../src/settings";
+
+/** The problems a SettingsError lists for `raw`; fails the test if `raw` is accepted. */
+function problemsOf(raw: RawSettings): string[] {
+  try {
+    validateSettings(raw);
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected a SettingsError for keys ${Object.keys(raw).join(", ")}`);
+}
+
+const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+const BASE_IMAGE_KEYS = ["staticBaseImage", "dynamicBaseImage", "proxyBaseImage"] as const;
+
+describe("defaults", () => {
+  const expectedDefaults = {
+    staticBackends: 2,
+    dynamicBackends: 2,
+    proxyPort: 8080,
+    proxyBindAddress: "127.0.0.1",
+    serverName: "demo.res.ch",
+    networkSubnet: undefined,
+    staticBaseImage: "php:8.4-apache-bookworm",
+    dynamicBaseImage: "node:22-bookworm-slim",
+    proxyBaseImage: "php:8.4-apache-bookworm",
+    balancerManagerUser: "admin",
+    balancerManagerPassword: undefined,
+  };
+
+  it("an empty config gets every default", () => {
+    expect(validateSettings({})).toEqual(expectedDefaults);
+  });
+
+  it("a key that is present but undefined gets its default", () => {
+    const allUndefined: Required<Record<keyof RawSettings, undefined>> = {
+      staticBackends: undefined,
+      dynamicBackends: undefined,
+      proxyPort: undefined,
+      proxyBindAddress: undefined,
+      serverName: undefined,
+      networkSubnet: undefined,
+      staticBaseImage: undefined,
+      dynamicBaseImage: undefined,
+      proxyBaseImage: undefined,
+      balancerManagerUser: undefined,
+      balancerManagerPassword: undefined,
+    };
+    expect(validateSettings(allUndefined)).toEqual(expectedDefaults);
+  });
+
+  it("configured values replace the defaults", () => {
+    const configured = {
+      staticBackends: 3,
+      dynamicBackends: 5,
+      proxyPort: 9090,
+      proxyBindAddress: "::1",
+      serverName: "lab.example.org",
+      networkSubnet: "172.28.0.0/24",
+      staticBaseImage: "http-infra-base/php-apache:8.4-bookworm",
+      dynamicBaseImage: "http-infra-base/node:22-bookworm-slim",
+      proxyBaseImage: "registry.example.com:5000/php:8.4-apache",
+      balancerManagerUser: "ops",
+      balancerManagerPassword: "a long enough secret",
+    };
+    expect(validateSettings(configured)).toEqual(configured);
+  });
+
+  it("an empty networkSubnet lets Docker pick the subnet", () => {
+    expect(validateSettings({ networkSubnet: "" }).networkSubnet).toBeUndefined();
+  });
+
+  it("an empty balancerManagerPassword keeps the balancer-manager off", () => {
+    expect(
+      validateSettings({ balancerManagerPassword: "" }).balancerManagerPassword,
+    ).toBeUndefined();
+  });
+});
+
+describe("one rule each", () => {
+  it("staticBackends and dynamicBackends must be integers from 1 to 16", () => {
+    for (const key of ["staticBackends", "dynamicBackends"] as const) {
+      for (const value of [0, 17, 2.5, -1]) {
+        expect(problemsOf({ [key]: value }), `${key} = ${value}`).toEqual([
+          `${key} must be an integer from 1 to 16 (got ${value})`,
+        ]);
+      }
+      expect(validateSettings({ [key]: 1 })[key]).toBe(1);
+      expect(validateSettings({ [key]: 16 })[key]).toBe(16);
+    }
+  });
+
+  it("a count that is not a number is reported as NaN (not as null)", () => {
+    expect(problemsOf({ dynamicBackends: NaN })).toEqual([
+      "dynamicBackends must be an integer from 1 to 16 (got NaN)",
+    ]);
+  });
+
+  it("proxyPort must be an integer from 1 to 65535", () => {
+    for (const value of [0, 65536, 80.5]) {
+      expect(problemsOf({ proxyPort: value }), `proxyPort = ${value}`).toEqual([
+        `proxyPort must be an integer from 1 to 65535 (got ${value})`,
+      ]);
+    }
+    expect(validateSettings({ proxyPort: 1 }).proxyPort).toBe(1);
+    expect(validateSettings({ proxyPort: 65535 }).proxyPort).toBe(65535);
+  });
+
+  it("proxyBindAddress must be an IPv4 or IPv6 literal, not a host name", () => {
+    expect(problemsOf({ proxyBindAddress: "localhost" })).toEqual([
+      'proxyBindAddress must be an IPv4 or IPv6 address such as 127.0.0.1 (got "localhost")',
+    ]);
+    expect(problemsOf({ proxyBindAddress: "1.2.3" })).toEqual([
+      'proxyBindAddress must be an IPv4 or IPv6 address such as 127.0.0.1 (got "1.2.3")',
+    ]);
+    expect(problemsOf({ proxyBindAddress: "" })).toEqual([
+      'proxyBindAddress must be an IPv4 or IPv6 address such as 127.0.0.1 (got "")',
+    ]);
+    for (const address of ["0.0.0.0", "192.168.1.10", "::1", "::"]) {
+      expect(validateSettings({ proxyBindAddress: address }).proxyBindAddress).toBe(address);
+    }
+  });
+
+  it("serverName must be a DNS host name: no spaces, no underscores, labels of 63 at most, no trailing dot", () => {
+    const longLabel = `${"a".repeat(64)}.ch`;
+    for (const name of ["demo res.ch", "demo_res.ch", longLabel, "demo.res.ch.", "-demo.ch", ""]) {
+      expect(problemsOf({ serverName: name }), name).toEqual([
+        `serverName must be a DNS host name (got ${JSON.stringify(name)})`,
+      ]);
+    }
+    for (const name of ["demo.res.ch", "localhost", "Lab-1.Example.ORG", `${"a".repeat(63)}.ch`]) {
+      expect(validateSettings({ serverName: name }).serverName).toBe(name);
+    }
+  });
+
+  it("serverName whose last label is all digits is rejected (the proxy refuses it at start)", () => {
+    // docker-images/apache-reverse-proxy/templates/config-validation.php (isHostname) rejects a
+    // name whose last label is numeric; accepting it here fails `pulumi up` only at the proxy.
+    expect(problemsOf({ serverName: "10.0.0.1" })).toEqual([
+      'serverName must be a DNS host name (got "10.0.0.1")',
+    ]);
+  });
+
+  it("networkSubnet must be an IPv4 CIDR", () => {
+    for (const subnet of ["172.28.0.0", "172.28.0.0/33", "300.28.0.0/24", "fd00::/64", "x"]) {
+      expect(problemsOf({ networkSubnet: subnet }), subnet).toEqual([
+        `networkSubnet must be an IPv4 CIDR such as 172.28.0.0/24 (got ${JSON.stringify(subnet)})`,
+      ]);
+    }
+    expect(validateSettings({ networkSubnet: "10.200.0.0/16" }).networkSubnet).toBe(
+      "10.200.0.0/16",
+    );
+  });
+
+  it("networkSubnet must start on its network boundary (no host bits set)", () => {
+    expect(problemsOf({ networkSubnet: "172.28.0.1/24" })).toEqual([
+      'networkSubnet must start on its network boundary (got "172.28.0.1/24": host bits are set)',
+    ]);
+  });
+
+  it("networkSubnet must hold every container besides Docker's network, gateway and broadcast", () => {
+    // 2 static + 2 dynamic + the proxy = 5 containers; a /30 has 4 addresses, 1 of them usable.
+    expect(problemsOf({ networkSubnet: "172.28.0.0/30" })).toEqual([
+      "networkSubnet 172.28.0.0/30 leaves 1 addresses for 5 containers; use a larger subnet",
+    ]);
+    expect(problemsOf({ networkSubnet: "172.28.0.8/29", staticBackends: 3 })).toEqual([
+      "networkSubnet 172.28.0.8/29 leaves 5 addresses for 6 containers; use a larger subnet",
+    ]);
+    expect(problemsOf({ networkSubnet: "172.28.0.7/32" })).toEqual([
+      "networkSubnet 172.28.0.7/32 leaves 0 addresses for 5 containers; use a larger subnet",
+    ]);
+    // A /29 has exactly 5 usable addresses: just enough for the default stack.
+    expect(validateSettings({ networkSubnet: "172.28.0.8/29" }).networkSubnet).toBe(
+      "172.28.0.8/29",
+    );
+  });
+
+  it("each base image must be a Docker image reference: no spaces, lower-case repository", () => {
+    for (const key of BASE_IMAGE_KEYS) {
+      for (const image of ["php 8.4", "PHP:8.4-apache-bookworm", "", "php:", "php@sha256:abc"]) {
+        expect(problemsOf({ [key]: image }), `${key} = ${image}`).toEqual([
+          `${key} must be a Docker image reference such as php:8.4-apache-bookworm (got ${JSON.stringify(image)})`,
+        ]);
+      }
+    }
+  });
+
+  it("a base image may name a registry with a port, a path, a tag and a sha256 digest", () => {
+    const accepted = [
+      "php:8.4-apache-bookworm",
+      "node",
+      "registry.example.com:5000/team/php:8.4-apache_v2",
+      "localhost:5000/http-infra-base/node:22-bookworm-slim",
+      `php@${DIGEST}`,
+      `docker.io/library/php:8.4-apache-bookworm@${DIGEST}`,
+    ];
+    for (const key of BASE_IMAGE_KEYS) {
+      for (const image of accepted) {
+        expect(validateSettings({ [key]: image })[key], `${key} = ${image}`).toBe(image);
+      }
+    }
+  });
+
+  it("balancerManagerUser must be 1 to 64 letters, digits, dots, dashes or underscores", () => {
+    for (const user of ["ad min", "ad:min", "", "a".repeat(65), "admin\n"]) {
+      expect(problemsOf({ balancerManagerUser: user }), JSON.stringify(user)).toEqual([
+        `balancerManagerUser must be 1 to 64 letters, digits, dots, dashes or underscores (got ${JSON.stringify(user)})`,
+      ]);
+    }
+    expect(validateSettings({ balancerManagerUser: "ops.team_1-a" }).balancerManagerUser).toBe(
+      "ops.team_1-a",
+    );
+  });
+
+  it("balancerManagerUser must start with a letter or digit (the proxy refuses it at start)", () => {
+    // The proxy's check is /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/ (config-validation.php).
+    for (const user of ["-admin", ".admin", "_admin"]) {
+      expect(problemsOf({ balancerManagerUser: user }), user).toEqual([
+        `balancerManagerUser must start with a letter or digit (got ${JSON.stringify(user)})`,
+      ]);
+    }
+  });
+
+  it("balancerManagerPassword must be at least 12 characters, and the message never shows it", () => {
+    const password = "hunter2-pw";
+    const problems = problemsOf({ balancerManagerPassword: password });
+    expect(problems).toEqual(["balancerManagerPassword must be at least 12 characters (got 10)"]);
+    const error = (() => {
+      try {
+        validateSettings({ balancerManagerPassword: password });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error("expected a SettingsError");
+    })();
+    expect(error.message).not.toContain(password);
+    expect(
+      validateSettings({ balancerManagerPassword: "exactly12chr" }).balancerManagerPassword,
+    ).toBe("exactly12chr");
+  });
+
+  it("balancerManagerPassword must not contain line breaks or NUL, and the message never shows it", () => {
+    for (const password of [
+      "correct horse\nbattery",
+      "correct horse\rbattery",
+      "correct\0horsebattery",
+    ]) {
+      const problems = problemsOf({ balancerManagerPassword: password });
+      expect(problems, JSON.stringify(password)).toEqual([
+        "balancerManagerPassword must not contain line breaks or NUL characters",
+      ]);
+      expect(problems.join("\n")).not.toContain("horse");
+    }
+  });
+
+  it("balancerManagerPassword must not contain other control characters (the proxy refuses them at start)", () => {
+    // The proxy rejects /[\x00-\x1f\x7f]/ (config-validation.php); a tab passes this check today.
+    for (const password of ["correct\thorsebattery", "correct\x7fhorsebattery"]) {
+      const problems = problemsOf({ balancerManagerPassword: password });
+      expect(problems, JSON.stringify(password)).toEqual([
+        "balancerManagerPassword must not contain control characters such as tabs",
+      ]);
+    }
+  });
+
+  it("balancerManagerPassword must be at most 72 bytes (bcrypt ignores the rest; the proxy refuses it)", () => {
+    const problems = problemsOf({ balancerManagerPassword: "p".repeat(73) });
+    expect(problems).toEqual([
+      "balancerManagerPassword must be at most 72 bytes (bcrypt ignores the rest)",
+    ]);
+    // 24 three-byte characters are 72 bytes: accepted.
+    expect(
+      validateSettings({ balancerManagerPassword: "€".repeat(24) }).balancerManagerPassword,
+    ).toBe("€".repeat(24));
+  });
+});
+
+describe("several broken rules", () => {
+  it("are reported together in one SettingsError, in key order, naming each key", () => {
+    let caught: unknown;
+    try {
+      validateSettings({
+        staticBackends: 0,
+        proxyPort: 70000,
+        serverName: "bad name",
+        proxyBaseImage: "Bad Image",
+        balancerManagerPassword: "hunter2",
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SettingsError);
+    expect(caught).toBeInstanceOf(Error);
+    const error = caught as SettingsError;
+    expect(error.name).toBe("SettingsError");
+    expect(error.problems).toEqual([
+      "staticBackends must be an integer from 1 to 16 (got 0)",
+      "proxyPort must be an integer from 1 to 65535 (got 70000)",
+      'serverName must be a DNS host name (got "bad name")',
+      'proxyBaseImage must be a Docker image reference such as php:8.4-apache-bookworm (got "Bad Image")',
+      "balancerManagerPassword must be at least 12 characters (got 7)",
+    ]);
+    expect(error.message).toBe(
+      "invalid configuration:\n" +
+        "  - staticBackends must be an integer from 1 to 16 (got 0)\n" +
+        "  - proxyPort must be an integer from 1 to 65535 (got 70000)\n" +
+        '  - serverName must be a DNS host name (got "bad name")\n' +
+        '  - proxyBaseImage must be a Docker image reference such as php:8.4-apache-bookworm (got "Bad Image")\n' +
+        "  - balancerManagerPassword must be at least 12 characters (got 7)",
+    );
+    expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("parseIpv4Cidr", () => {
+  it("returns the network address as a number and the prefix length", () => {
+    expect(parseIpv4Cidr("172.28.0.0/24")).toEqual({ address: 2_887_516_160, prefix: 24 });
+    expect(parseIpv4Cidr("10.0.0.0/8")).toEqual({ address: 167_772_160, prefix: 8 });
+    expect(parseIpv4Cidr("255.255.255.255/32")).toEqual({ address: 4_294_967_295, prefix: 32 });
+    expect(parseIpv4Cidr("0.0.0.0/0")).toEqual({ address: 0, prefix: 0 });
+  });
+
+  it("returns undefined for anything that is not a.b.c.d/0..32", () => {
+    for (const text of [
+      "172.28.0.0",
+      "172.28.0.0/33",
+      "172.28.0.0/",
+      "256.0.0.0/8",
+      "1.2.3/8",
+      "1.2.3.4.5/8",
+      " 10.0.0.0/8",
+      "10.0.0.0/8 ",
+      "fd00::/64",
+      "",
+    ]) {
+      expect(parseIpv4Cidr(text), JSON.stringify(text)).toBeUndefined();
+    }
+  });
+});
