@@ -1,0 +1,11 @@
+// Benchmarks run apart from `npm test` (they take minutes and print numbers rather than assert
+// targets): `npm run bench`.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["bench/**/*.bench-run.ts"],
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+  },
+});

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers `docker info`, starting one if needed.
+#
+#   scripts/start-docker.sh
+#
+# - If `docker info` already works, it does nothing (safe to call from every CI step).
+# - Otherwise, as root: installs Debian's `docker.io` with apt-get when `dockerd` is missing,
+#   starts `dockerd` in the background (log: $DOCKERD_LOG, default /var/log/dockerd-ci.log)
+#   and waits up to $DOCKER_START_TIMEOUT seconds (default 60) for `docker info` to answer.
+# - On failure it exits non-zero with the last lines of the daemon log.
+#
+# Meant for CI containers/VMs without systemd (e.g. `.ci/run`); on a desktop, start Docker
+# the usual way instead.
+set -euo pipefail
+
+readonly DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd-ci.log}"
+readonly DOCKER_START_TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
+
+log() { printf 'start-docker: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+docker_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+if docker_answers; then
+  log "Docker engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "docker info fails and starting dockerd needs root; start Docker yourself"
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  log "dockerd not found: installing docker.io with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  # docker.io is Debian's own build of the engine (dockerd + CLI + containerd + runc).
+  apt-get install -y --no-install-recommends \
+    docker.io \
+    iptables \
+    ca-certificates
+fi
+
+# A dockerd may already be starting (e.g. a parallel CI step); only start one when none runs,
+# so reruns never fight over /var/run/docker.pid.
+dockerd_pid=""
+if pgrep -x dockerd >/dev/null 2>&1; then
+  log "dockerd is already running but not answering yet; waiting for it"
+else
+  mkdir -p "$(dirname "$DOCKERD_LOG")"
+  log "starting dockerd in the background (log: $DOCKERD_LOG)"
+  # A pid file left over by a killed daemon makes dockerd refuse to start.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
+  # containerd is started by dockerd itself when no system containerd socket is running.
+  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  dockerd_pid=$!
+fi
+
+for ((waited = 0; waited < DOCKER_START_TIMEOUT; waited++)); do
+  if docker_answers; then
+    log "Docker engine is up after ${waited}s ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  # A daemon that already exited will not answer: fail now rather than at the timeout.
+  if [ -n "$dockerd_pid" ] && ! kill -0 "$dockerd_pid" 2>/dev/null; then
+    log "error: dockerd exited after ${waited}s; last lines of $DOCKERD_LOG:"
+    tail -n 40 "$DOCKERD_LOG" >&2 || true
+    exit 1
+  fi
+  sleep 1
+done
+
+log "error: docker info did not answer within ${DOCKER_START_TIMEOUT}s; last lines of $DOCKERD_LOG:"
+tail -n 40 "$DOCKERD_LOG" >&2 || true
+exit 1
