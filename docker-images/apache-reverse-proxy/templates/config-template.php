@@ -1,0 +1,152 @@
+<?php
+/*
+ * Renders the reverse proxy's Apache vhost from the environment (see config-validation.php for
+ * the variables and their rules). apache2-foreground runs it at every container start:
+ *
+ *   php config-template.php > /etc/apache2/sites-available/reverse-proxy.conf
+ *
+ * On a missing or bad variable it prints one line naming the variable to stderr, prints nothing
+ * to stdout and exits with status 1, so a half-written config can never be loaded.
+ */
+
+declare(strict_types=1);
+
+// Warnings must never end up in the rendered config (the CLI prints them to stdout by default).
+ini_set('display_errors', 'stderr');
+set_error_handler(static function (int $severity, string $message, string $file, int $line): bool {
+    throw new ErrorException($message, 0, $severity, $file, $line);
+});
+// Anything unexpected: discard the half-rendered config instead of letting PHP flush it at exit.
+set_exception_handler(static function (Throwable $error): void {
+    while (ob_get_level() > 0) {
+        ob_end_clean();
+    }
+    fwrite(STDERR, 'config-template.php: ' . $error->getMessage() . PHP_EOL);
+    exit(1);
+});
+
+require __DIR__ . '/config-validation.php';
+
+try {
+    $settings = readProxySettings(getenv());
+} catch (ConfigError $error) {
+    fwrite(STDERR, $error->getMessage() . PHP_EOL);
+    exit(1);
+}
+
+/*
+ * Options for every BalancerMember: fail fast, fail over, and never reuse a dead connection.
+ *   connectiontimeout=1  a member that doesn't accept within 1 s is dead (same Docker network)
+ *   retry=5              a member put in error state by a failed request is retried after 5 s
+ *   timeout=10           seconds to wait for a response before answering 504
+ *   ttl=30 keepalive=On  pooled backend connections are dropped after 30 s idle, well before the
+ *                        backends' 65 s keep-alive timeout: if the backend closed first, the next
+ *                        request sent on that connection would fail with a 502
+ *   max=8                at most 8 connections to a member per proxy process: with ServerLimit 16
+ *                        (reverse-proxy-mpm-event.conf) that is 128 per member, under the 150 workers
+ *                        of the static backends' Apache (prefork default). More connections than
+ *                        workers would wait in the backend's listen queue behind idle pooled ones
+ *                        and end as 502/504s under load; instead, requests wait here for a free
+ *                        pooled connection
+ *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; one failure takes the member out
+ *                        of rotation (sticky clients move to a live member), one success brings it back
+ * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
+ * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html
+ */
+const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=On max=8'
+    . ' hcmethod=GET hcuri=/healthz hcinterval=2 hcfails=1 hcpasses=1';
+
+// Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
+ob_start();
+?>
+# Rendered by apache2-foreground from /var/apache2/templates/config-template.php at container
+# start: edits here are lost on the next start. Change the container's environment instead.
+
+<VirtualHost *:80>
+    # This is the only vhost (000-default is disabled), so it answers whatever Host the client
+    # uses (an IP, localhost:8080, demo.res.ch); ServerName only names it in self-referencing URLs.
+    ServerName <?= $settings['serverName'], "\n" ?>
+
+    ErrorLog /dev/stderr
+    # Docker's HEALTHCHECK asks for /proxy-healthz every few seconds: keep it out of the access log.
+    SetEnvIf Request_URI "^/proxy-healthz$" proxy_healthcheck
+    CustomLog /dev/stdout combined env=!proxy_healthcheck
+
+    # A reverse proxy only: forward proxying would make this an open proxy.
+    # https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#access
+    ProxyRequests Off
+    # httpoxy: a client's "Proxy:" header must not reach the backends (PHP reads it as HTTP_PROXY).
+    # https://httpoxy.org/#fix-now
+    RequestHeader unset Proxy early
+
+    # ProxyPass rules are tried in the order they appear and the first match wins: the paths
+    # answered here come first, then /api/animals/, and the catch-all "/" last.
+    # https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (ordering)
+
+    # The proxy's own liveness, answered locally (never proxied) from a file the Dockerfile writes.
+    ProxyPass "/proxy-healthz" !
+    Alias "/proxy-healthz" "/var/www/proxy/healthz.txt"
+    <Directory "/var/www/proxy">
+        Require all granted
+    </Directory>
+    <Location "/proxy-healthz">
+        Header always set Cache-Control "no-store"
+    </Location>
+
+    # The balancer manager can drain members and change weights: never proxied to the static site,
+    # and only served with a password.
+    # https://httpd.apache.org/docs/2.4/mod/mod_proxy_balancer.html#balancer_manager
+    ProxyPass "/balancer-manager" !
+<?php if ($settings['balancerManager'] === null): ?>
+    # BALANCER_MANAGER_PASSWORD is not set: the manager is off, and its URL answers 404.
+    Redirect 404 "/balancer-manager"
+<?php else: ?>
+    # Basic auth against the htpasswd file apache2-foreground writes at start (bcrypt). Basic auth
+    # sends the password with every request: use it on a trusted network or behind TLS.
+    <Location "/balancer-manager">
+        SetHandler balancer-manager
+        AuthType Basic
+        AuthName "balancer-manager"
+        AuthBasicProvider file
+        AuthUserFile "<?= $settings['balancerManager']['htpasswdFile'] ?>"
+        Require valid-user
+    </Location>
+<?php endif; ?>
+
+    # Dynamic backends (Express): sticky. The balancer routes a request carrying ROUTEID=.<route> to
+    # the member with that route; a new client, or one whose member is out of rotation, gets the next
+    # member by request count and a new cookie. When a member fails mid-request, the balancer retries
+    # the request on another one (maxattempts defaults to the number of members - 1).
+    # https://httpd.apache.org/docs/2.4/mod/mod_proxy_balancer.html#stickyness
+    <Proxy "balancer://dynamic">
+<?php foreach ($settings['dynamicMembers'] as $index => $address) {
+    printf("        BalancerMember \"http://%s\" route=%d %s\n", $address, $index + 1, MEMBER_OPTIONS);
+} ?>
+        ProxySet stickysession=ROUTEID lbmethod=byrequests
+    </Proxy>
+    ProxyPass "/api/animals/" "balancer://dynamic/"
+    ProxyPassReverse "/api/animals/" "balancer://dynamic/"
+    <Location "/api/animals/">
+        # The sticky cookie, set only when the route changes, and only here: static responses never
+        # carry one. HttpOnly: page scripts have no business with it; SameSite=Lax: not sent on
+        # cross-site subrequests. The "." before the route is the separator the balancer looks for.
+        Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; Path=/; HttpOnly; SameSite=Lax" env=BALANCER_ROUTE_CHANGED
+        # Page scripts can't read the HttpOnly cookie, so the landing page shows the route from here.
+        Header set X-Balancer-Route "%{BALANCER_WORKER_ROUTE}e" env=BALANCER_WORKER_ROUTE
+    </Location>
+
+    # Static backends (Apache + PHP): no session state, so plain round-robin by request count and
+    # no stickiness. Failover and health checks as for the dynamic members.
+    <Proxy "balancer://static">
+<?php foreach ($settings['staticMembers'] as $address) {
+    printf("        BalancerMember \"http://%s\" %s\n", $address, MEMBER_OPTIONS);
+} ?>
+        ProxySet lbmethod=byrequests
+    </Proxy>
+    # "/" maps to "balancer://static/": a trailing slash on one side only would double or drop the
+    # slash in every proxied path (the lab report's "balancer://static//").
+    ProxyPass "/" "balancer://static/"
+    ProxyPassReverse "/" "balancer://static/"
+</VirtualHost>
+<?php
+ob_end_flush();
