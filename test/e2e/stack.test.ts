@@ -133,7 +133,8 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
       ...(main.run.outputs.staticBackends as string[]),
       ...(main.run.outputs.dynamicBackends as string[]),
     ];
-    for (const member of members) expect(manager.body).toContain(member);
+    // The manager shows members as URLs, which leave out the default port 80.
+    for (const member of members) expect(manager.body).toContain(member.replace(/:80$/, ""));
   });
 
   it("serves 200 concurrent sticky sessions x 20 requests with no error, one backend each", async () => {
@@ -163,22 +164,20 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
   }, 120_000);
 
   it("holds 500 concurrent client connections without refusing or resetting any", async () => {
+    // 500 connections open at once, each sending requests back to back for 5 s. A refused or
+    // reset connection counts as an autocannon error.
     const result = await autocannon({
       url: new URL("/api/animals/", main.url).toString(),
       connections: 500,
-      amount: 5_000,
+      duration: 5,
       timeout: 10,
     });
     expect(
-      {
-        errors: result.errors,
-        timeouts: result.timeouts,
-        resets: result.resets,
-        non2xx: result.non2xx,
-      },
+      { errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
       "500 connections",
-    ).toEqual({ errors: 0, timeouts: 0, resets: 0, non2xx: 0 });
-    expect(result["2xx"]).toBe(5_000);
+    ).toEqual({ errors: 0, timeouts: 0, non2xx: 0 });
+    expect(result["2xx"], "every completed request succeeded").toBe(result.requests.total);
+    expect(result["2xx"], "each connection was served").toBeGreaterThanOrEqual(500);
   }, 120_000);
 
   it("moves a sticky client to the live dynamic backend within 2 s when its own stops", async () => {
