@@ -129,4 +129,32 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in 
     }
     expect(problems).toEqual([]);
   });
+
+  it("says so when the API is down, keeps retrying, and recovers by itself", async () => {
+    const { context, page } = await openPage();
+    await expect.poll(() => refreshes(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const dynamic = [1, 2].map((i) =>
+      stack.harness.docker.getContainer(`http-infra-e2e-browser-dynamic-${i}`),
+    );
+    await Promise.all(dynamic.map((container) => container.stop({ t: 5 })));
+    try {
+      await expect
+        .poll(() => page.locator("#status").getAttribute("data-state"), { timeout: 15_000 })
+        .toBe("error");
+      expect(await text(page, "#status")).toMatch(/^API unreachable, retrying/);
+      await page.screenshot({ path: `${ARTIFACTS}/landing-api-down.png`, fullPage: true });
+    } finally {
+      await Promise.all(dynamic.map((container) => container.start()));
+    }
+    const before = await refreshes(page);
+    await expect
+      .poll(() => page.locator("#status").getAttribute("data-state"), { timeout: 30_000 })
+      .toBe("ok");
+    await expect.poll(() => refreshes(page), { timeout: 10_000 }).toBeGreaterThan(before);
+    await context.close();
+    // While no backend answers, the proxy replies 503 and Chromium itself logs each failed fetch;
+    // the page's own code logs nothing. Anything else is a real problem.
+    const browserLogged503 = /^console error: Failed to load resource: .* status of 503/;
+    expect(problems.filter((problem) => !browserLogged503.test(problem))).toEqual([]);
+  });
 });

@@ -142,19 +142,17 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
     const results = await Promise.all(
       sessions.map(async (session) => {
         const servedBy: (string | null)[] = [];
-        let errors = 0;
+        const errors: string[] = [];
         for (let i = 0; i < 20; i++) {
-          const reply = await session.get("/api/animals/").catch(() => undefined);
-          if (reply?.status !== 200) errors += 1;
+          const reply = await session.get("/api/animals/").catch((error: Error) => error);
+          if (reply instanceof Error) errors.push(`${reply.message} (${String(reply.cause)})`);
+          else if (reply.status !== 200) errors.push(`HTTP ${reply.status}`);
           else servedBy.push(reply.servedBy);
         }
         return { errors, backends: new Set(servedBy) };
       }),
     );
-    expect(
-      results.reduce((sum, r) => sum + r.errors, 0),
-      "errors",
-    ).toBe(0);
+    expect(results.flatMap((r) => r.errors), "errors").toEqual([]);
     expect(
       results.filter((r) => r.backends.size !== 1),
       "sessions that moved",

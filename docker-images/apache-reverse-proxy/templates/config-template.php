@@ -42,19 +42,25 @@ try {
  *   ttl=30 keepalive=On  pooled backend connections are dropped after 30 s idle, well before the
  *                        backends' 65 s keep-alive timeout: if the backend closed first, the next
  *                        request sent on that connection would fail with a 502
- *   max=8                at most 8 connections to a member per proxy process: with ServerLimit 16
- *                        (reverse-proxy-mpm-event.conf) that is 128 per member, under the 150 workers
- *                        of the static backends' Apache (prefork default). More connections than
- *                        workers would wait in the backend's listen queue behind idle pooled ones
- *                        and end as 502/504s under load; instead, requests wait here for a free
- *                        pooled connection
  *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; one failure takes the member out
  *                        of rotation (sticky clients move to a live member), one success brings it back
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html
  */
-const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=On max=8'
+const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=On'
     . ' hcmethod=GET hcuri=/healthz hcinterval=2 hcfails=1 hcpasses=1';
+
+/*
+ * Static members only: at most 32 pooled connections per proxy process (max=32). With ServerLimit 4
+ * (reverse-proxy-mpm-event.conf) that is 128 per member, under the 150 workers of the static
+ * backends' prefork Apache: more connections than workers would wait in the backend's listen queue
+ * behind idle pooled ones and end as 502/504s under load; instead, requests wait here for a free
+ * pooled connection. The Express members take the default (ThreadsPerChild per process): Node has
+ * no worker limit, and a cap there only makes proxy threads queue for a backend connection, which
+ * keeps them busy longer (see reverse-proxy-mpm-event.conf on what busy workers cost).
+ * https://httpd.apache.org/docs/2.4/mod/event.html#how-it-works
+ */
+const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32';
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
 ob_start();
@@ -139,7 +145,7 @@ ob_start();
     # no stickiness. Failover and health checks as for the dynamic members.
     <Proxy "balancer://static">
 <?php foreach ($settings['staticMembers'] as $address) {
-    printf("        BalancerMember \"http://%s\" %s\n", $address, MEMBER_OPTIONS);
+    printf("        BalancerMember \"http://%s\" %s\n", $address, STATIC_MEMBER_OPTIONS);
 } ?>
         ProxySet lbmethod=byrequests
     </Proxy>
