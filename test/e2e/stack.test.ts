@@ -152,7 +152,10 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
         return { errors, backends: new Set(servedBy) };
       }),
     );
-    expect(results.flatMap((r) => r.errors), "errors").toEqual([]);
+    expect(
+      results.flatMap((r) => r.errors),
+      "errors",
+    ).toEqual([]);
     expect(
       results.filter((r) => r.backends.size !== 1),
       "sessions that moved",
