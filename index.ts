@@ -14,7 +14,6 @@ import { validateSettings } from "./src/settings";
 
 // Config is read once and validated before any resource exists: bad input stops here, naming the key.
 const config = new pulumi.Config();
-const managerPassword = config.getSecret("balancerManagerPassword");
 const settings = validateSettings({
   staticBackends: config.getNumber("staticBackends"),
   dynamicBackends: config.getNumber("dynamicBackends"),
@@ -26,7 +25,7 @@ const settings = validateSettings({
   dynamicBaseImage: config.get("dynamicBaseImage"),
   proxyBaseImage: config.get("proxyBaseImage"),
   balancerManagerUser: config.get("balancerManagerUser"),
-  // Validation needs the plain value; it never leaves this process (only the rule is reported).
+  // Validation needs the plain value; it leaves this process only re-wrapped as a secret (below).
   balancerManagerPassword: config.get("balancerManagerPassword"),
 });
 const names = stackNames(pulumi.getProject(), pulumi.getStack());
@@ -70,7 +69,9 @@ const proxy = proxyContainer({
   networkName: network.name,
   staticAddresses: staticPool.addresses,
   dynamicAddresses: dynamicPool.addresses,
-  balancerManagerPassword: managerPassword,
+  balancerManagerPassword: settings.balancerManagerPassword
+    ? pulumi.secret(settings.balancerManagerPassword)
+    : undefined,
 });
 
 // Stack outputs: where to point a browser, and what sits behind the proxy.

@@ -2,16 +2,8 @@
 // deployed proxy: the report's manual test, made repeatable. Part of the e2e run.
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deployStack,
-  dockerUnavailable,
-  e2eRequired,
-  type DeployedStack,
-} from "../support/e2eStack";
-
-const unavailable = dockerUnavailable();
-if (unavailable && !e2eRequired) console.warn(`[browser] skipped outside CI: ${unavailable}`);
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
 
 /** Debian's chromium; playwright-core never downloads a browser of its own. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -28,7 +20,7 @@ const CHROMIUM_FLAGS = [
 const ARTIFACTS = "test-results/browser";
 const PORT = 18082;
 
-describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in Chromium", () => {
+describeWithDocker("the landing page in Chromium", () => {
   let stack: DeployedStack;
   let browser: Browser;
   const problems: string[] = [];
@@ -56,7 +48,6 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the landing page in 
   const refreshes = async (page: Page) => Number(await text(page, "#refresh-count"));
 
   beforeAll(async () => {
-    if (unavailable) throw new Error(unavailable);
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await deployStack({ stack: "e2e-browser", config: { proxyPort: PORT } });
     // launch() gives every run a fresh, throw-away user-data dir.

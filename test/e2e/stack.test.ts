@@ -3,23 +3,19 @@
 // when no engine answers (the reason is printed).
 import autocannon from "autocannon";
 import { request as httpRequest } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   deployStack,
-  dockerUnavailable,
-  e2eRequired,
+  describeWithDocker,
   formatTimings,
   type DeployedStack,
 } from "../support/e2eStack";
 import { HttpSession, tally } from "../support/httpSession";
 
-const unavailable = dockerUnavailable();
-if (unavailable && !e2eRequired) console.warn(`[e2e] skipped outside CI: ${unavailable}`);
-
 const MANAGER_PASSWORD = "e2e-manager-password";
 const ports = { main: 18080, scale: 18081 };
 
-describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack", () => {
+describeWithDocker("the deployed stack", () => {
   let main: DeployedStack;
   let scale: DeployedStack | undefined;
   const checksStarted = performance.now();
@@ -28,7 +24,6 @@ describe.skipIf(unavailable !== undefined && !e2eRequired)("the deployed stack",
     `http-infra-${stack.harness.stack}-${role}-${index}`;
 
   beforeAll(async () => {
-    if (unavailable) throw new Error(unavailable);
     main = await deployStack({
       stack: "e2e",
       config: { proxyPort: ports.main },

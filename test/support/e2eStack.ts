@@ -1,6 +1,7 @@
 // Deploys the real program on the local Docker engine through the harness, for the e2e suites.
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
+import { describe, it } from "vitest";
 import { DockerHarness } from "./harness/dockerHarness";
 import { runProgram, type ProgramRun } from "./pulumiProgram";
 
@@ -27,6 +28,28 @@ export function dockerUnavailable(): string | undefined {
 
 /** CI must run the e2e suites: there a missing engine is a failure, not a skip. */
 export const e2eRequired = process.env.CI === "true" || process.env.E2E === "1";
+
+/**
+ * `describe` for suites that need a Docker engine. Without one, outside CI the suite is skipped,
+ * saying why; in CI (or with E2E=1) it is replaced by one failing test that says why, so the
+ * missing engine shows as a failure, never as skipped tests.
+ */
+export function describeWithDocker(name: string, suite: () => void): void {
+  const unavailable = dockerUnavailable();
+  if (unavailable === undefined) {
+    describe(name, suite);
+  } else if (e2eRequired) {
+    describe(name, () => {
+      it("has a Docker engine to deploy on", () => {
+        throw new Error(unavailable);
+      });
+    });
+  } else {
+    // Outside CI only, and never silently: the reason is printed.
+    console.warn(`[e2e] "${name}" skipped outside CI: ${unavailable}`);
+    describe.skip(name, suite);
+  }
+}
 
 /**
  * The base-image config for this engine: the official images when present, else the offline

@@ -241,7 +241,7 @@ describe("pulumi preview", () => {
 describe("bad config", () => {
   it("fails before any resource is declared, naming the key", async () => {
     const mocks = unitMocks();
-    let resources: RecordedResource[] = [];
+    const resources: RecordedResource[] = [];
     await expect(
       runProgram({
         stack: "bad",
@@ -253,6 +253,5 @@ describe("bad config", () => {
       }),
     ).rejects.toThrow("dynamicBackends must be an integer from 1 to 16 (got 0)");
     expect(resources).toEqual([]);
-    resources = [];
   });
 });
