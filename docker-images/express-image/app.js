@@ -47,9 +47,12 @@ function createApp({ hostname = os.hostname(), chance = new Chance() } = {}) {
     res.json({ servedBy: hostname, animals: randomAnimals(chance) });
   });
 
-  // Probed by the Docker HEALTHCHECK and by tests; deliberately touches nothing but the process.
+  // Probed by the Docker HEALTHCHECK and by the proxy's health check; deliberately touches nothing
+  // but the process. It names its role: the proxy keeps a member in balancer://dynamic only while
+  // its address answers as "dynamic" (hcexpr in the proxy's vhost template), so a container of
+  // another kind that ends up at this address never gets API traffic.
   app.get("/healthz", (req, res) => {
-    res.json({ status: "ok" });
+    res.json({ status: "ok", role: "dynamic" });
   });
 
   // Nothing matched: with Express 5 this runs after every route, so it is a JSON 404.

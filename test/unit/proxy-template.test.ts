@@ -185,6 +185,29 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
+  it("fails closed: each member's health check expects its own role in the /healthz answer", () => {
+    const config = directives(render(proxyEnv(2, 3)));
+    const expressions = Object.fromEntries(
+      [...config.matchAll(/^\s*ProxyHCExpr\s+(\S+)\s+\{(.*)\}\s*$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const roleOf = (member: Member) =>
+      member.options.find((option) => option.startsWith("hcexpr="))?.slice("hcexpr=".length);
+    for (const [balancer, role] of [
+      ["balancer://static", "static"],
+      ["balancer://dynamic", "dynamic"],
+    ]) {
+      for (const member of balancerMembers(section(render(proxyEnv(2, 3)), "Proxy", balancer))) {
+        const name = roleOf(member);
+        expect(name, `${balancer} member ${member.address} has an hcexpr`).toBeDefined();
+        // A 200 alone is not enough: any web server at the address would pass.
+        expect(expressions[name!], `ProxyHCExpr ${name}`).toContain("%{REQUEST_STATUS} -eq 200");
+        expect(expressions[name!], `ProxyHCExpr ${name}`).toContain(
+          `hc('body') =~ /"role":"${role}"/`,
+        );
+      }
+    }
+  });
+
   it("ProxyPass rules go from the local paths to /api/animals/ to the catch-all /, which maps to balancer://static/", () => {
     expect(proxyPasses(render(proxyEnv(2, 2)))).toEqual([
       ["/proxy-healthz", "!"],

@@ -60,7 +60,8 @@ const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=
  * keeps them busy longer (see reverse-proxy-mpm-event.conf on what busy workers cost).
  * https://httpd.apache.org/docs/2.4/mod/event.html#how-it-works
  */
-const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32';
+const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32 hcexpr=answers_as_static';
+const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=answers_as_dynamic';
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
 ob_start();
@@ -119,6 +120,14 @@ ob_start();
     </Location>
 <?php endif; ?>
 
+    # Fail closed: a member passes its health check only if /healthz answers 200 *and* names the
+    # role the member was configured for. An address that now belongs to another kind of backend
+    # (or to any other container) leaves rotation instead of serving the wrong content. Both
+    # backend images answer {"status":"ok","role":"<role>"}; hc('body') is that body.
+    # https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html#proxyhcexpr
+    ProxyHCExpr answers_as_static {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"static"/}
+    ProxyHCExpr answers_as_dynamic {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"dynamic"/}
+
     # Dynamic backends (Express): sticky. The balancer routes a request carrying ROUTEID=.<route> to
     # the member with that route; a new client, or one whose member is out of rotation, gets the next
     # member by request count and a new cookie. When a member fails mid-request, the balancer retries
@@ -126,7 +135,7 @@ ob_start();
     # https://httpd.apache.org/docs/2.4/mod/mod_proxy_balancer.html#stickyness
     <Proxy "balancer://dynamic">
 <?php foreach ($settings['dynamicMembers'] as $index => $address) {
-    printf("        BalancerMember \"http://%s\" route=%d %s\n", $address, $index + 1, MEMBER_OPTIONS);
+    printf("        BalancerMember \"http://%s\" route=%d %s\n", $address, $index + 1, DYNAMIC_MEMBER_OPTIONS);
 } ?>
         ProxySet stickysession=ROUTEID lbmethod=byrequests
     </Proxy>
