@@ -19,6 +19,26 @@ export interface RecordedResource {
   parent: string;
 }
 
+/**
+ * What the engine learns from a resource's register request beyond its inputs: the URN, the
+ * options, and the dependency edges it stores in the snapshot (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go reads `Dependencies` and `PropertyDependencies` off the
+ * goal state; calculateDependentReplacements walks the property edges only).
+ */
+export interface Registration {
+  urn: string;
+  parent: string;
+  /**
+   * The `deleteBeforeReplace` option, or undefined when the program left it unset (then the
+   * provider's Diff decides: step_generator.go continueStepsFromDiff, `goal.DeleteBeforeReplace`).
+   */
+  deleteBeforeReplace: boolean | undefined;
+  /** URNs of every resource this one depends on (dependsOn plus every property's dependencies). */
+  dependencies: string[];
+  /** Per input property, the URNs of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
+}
+
 export interface RunProgramOptions {
   stack?: string;
   /** Plain config values by key (without the project prefix). */
@@ -27,7 +47,11 @@ export interface RunProgramOptions {
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` does: outputs the mocks leave out are unknown. */
   preview?: boolean;
-  newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult>;
+  /** `registration` is what the register request carried besides the inputs. */
+  newResource(
+    args: pulumi.runtime.MockResourceArgs,
+    registration: Registration,
+  ): Promise<pulumi.runtime.MockResourceResult>;
 }
 
 export interface ProgramRun {
@@ -72,12 +96,13 @@ export function valueOf<T>(output: pulumi.Input<T> | undefined): Promise<T | und
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
   const stack = options.stack ?? "unit";
   const resources: RecordedResource[] = [];
-  const registered = new Map<string, { deleteBeforeReplace: boolean; parent: string }>();
+  const registered = new Map<string, Registration>();
 
   await pulumi.runtime.setMocks(
     {
       newResource: async (args) => {
         const request = registered.get(`${args.type}::${args.name}`);
+        if (!request) throw new Error(`no register request seen for ${args.type} ${args.name}`);
         const inputs = unwrapSecrets(args.inputs);
         resources.push({
           type: args.type,
@@ -85,10 +110,10 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
           custom: args.custom ?? true,
           inputs,
           wireInputs: args.inputs,
-          deleteBeforeReplace: request?.deleteBeforeReplace ?? false,
-          parent: request?.parent ?? "",
+          deleteBeforeReplace: request.deleteBeforeReplace ?? false,
+          parent: request.parent,
         });
-        return options.newResource({ ...args, inputs });
+        return options.newResource({ ...args, inputs }, request);
       },
       call: (args) => {
         throw new Error(`unexpected call to ${args.token}: the program should make none`);
@@ -100,13 +125,23 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   );
 
   // The mock API hands newResource the inputs only; resource options (deleteBeforeReplace,
-  // parent) are read off the register request itself.
+  // parent) and dependency edges are read off the register request itself.
   const monitor = (pulumi.runtime as any).getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+      propertyDependencies[key] = deps.getUrnsList();
+    });
     registered.set(`${req.getType()}::${req.getName()}`, {
-      deleteBeforeReplace: req.getDeletebeforereplace(),
+      // The mock monitor's own URN scheme (MockMonitor.newUrn): parent type $ type :: name.
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      deleteBeforeReplace: req.getDeletebeforereplacedefined()
+        ? req.getDeletebeforereplace()
+        : undefined,
       parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+      propertyDependencies,
     });
     return register(req, callback);
   };

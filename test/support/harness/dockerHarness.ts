@@ -1,22 +1,24 @@
-// A stand-in for the Docker provider: a Pulumi mock `newResource` that creates every resource the
-// program declares for real on a Docker engine, and returns the outputs the provider would. With it
-// the real index.ts deploys as under `pulumi up`; `destroy()` removes everything as `pulumi destroy`
-// would, then checks that nothing carrying the harness's label is left.
+// A stand-in for `pulumi up` with the Docker provider: a Pulumi mock `newResource` that applies each
+// registration of the real index.ts as the engine would (engine.ts: create, same, update, replace,
+// delete, from the state the previous run left) and does the work for real on a Docker engine
+// (dockerProvider.ts). `up()` runs the program again against the deployed state and returns the
+// plan; `destroy()` removes everything as `pulumi destroy` would, then checks that nothing carrying
+// the harness's label is left.
 import type * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
-import { buildImage } from "./build";
 import {
-  createContainer,
-  createNetwork,
-  type ContainerInputs,
-  type NetworkInputs,
-} from "./containers";
-import { assertImplemented, CONTAINER, IMAGE, NETWORK } from "./inputs";
+  runProgram,
+  type ProgramRun,
+  type Registration,
+  type RunProgramOptions,
+} from "../pulumiProgram";
+import type { ContainerInputs } from "./containers";
+import { DockerProvider } from "./dockerProvider";
+import { UpdateEngine, type Plan } from "./engine";
+import { contextResolver } from "./updateRules";
 
 /** Every object the harness creates carries this label, with the stack name as its value. */
 export const HARNESS_LABEL = "http-infra.harness-stack";
-
-type Created = { kind: "container" | "network"; id: string; name: string };
 
 export interface Leftovers {
   containers: string[];
@@ -27,19 +29,23 @@ export class DockerHarness {
   readonly docker: Docker;
   /** Wall-clock seconds per phase (first start to last end), for the e2e timing report. */
   readonly timings: Record<string, number> = {};
+  /** The plan of every finished run, first deploy first. */
+  readonly plans: Plan[] = [];
   private readonly spans: Record<string, { start: number; end: number }> = {};
-  private readonly created: Created[] = [];
   private readonly failures: Error[] = [];
+  private readonly provider: DockerProvider;
+  private readonly engine: UpdateEngine;
+  private running = false;
 
   constructor(
     readonly stack: string,
     docker: Docker = new Docker(),
   ) {
     this.docker = docker;
-  }
-
-  private get labels() {
-    return { [HARNESS_LABEL]: this.stack };
+    this.provider = new DockerProvider(docker, { [HARNESS_LABEL]: stack }, (phase, work) =>
+      this.timed(phase, work),
+    );
+    this.engine = new UpdateEngine(this.provider);
   }
 
   private async timed<T>(phase: string, work: () => Promise<T>): Promise<T> {
@@ -59,23 +65,26 @@ export class DockerHarness {
     return this.failures[0];
   }
 
+  /** The deployed state, per URN, as the engine keeps it between runs. */
+  get state() {
+    return this.engine.resources;
+  }
+
+  /**
+   * The mock runtime's newResource. Called outside `up()` (deployStack, the first deploy), it opens
+   * a run that the next `up()` or `destroy()` closes.
+   */
   newResource = async (
     args: pulumi.runtime.MockResourceArgs,
+    registration: Registration,
   ): Promise<pulumi.runtime.MockResourceResult> => {
-    // Component resources (the BackendPools) exist only in Pulumi's state, not on the engine.
-    if (args.custom === false) return { id: undefined, state: {} };
+    if (!this.running) {
+      this.engine.beginRun();
+      this.running = true;
+    }
     try {
-      assertImplemented(args.type, args.name, args.inputs);
-      switch (args.type) {
-        case IMAGE:
-          return await this.timed("build", () => this.image(args.inputs));
-        case NETWORK:
-          return await this.timed("deploy", () => this.network(args.inputs));
-        case CONTAINER:
-          return await this.timed("deploy", () => this.container(args.inputs));
-        default:
-          throw new Error(`harness: unexpected resource type ${args.type}`);
-      }
+      const { id, outputs } = await this.engine.register(args, registration);
+      return { id, state: outputs };
     } catch (error) {
       const failure = new Error(`${args.type} ${args.name}: ${(error as Error).message}`);
       this.failures.push(failure);
@@ -83,54 +92,46 @@ export class DockerHarness {
     }
   };
 
-  private async image(inputs: Record<string, any>) {
-    if (inputs.skipPush !== true) {
-      throw new Error("harness: pushing images is not implemented; set skipPush: true");
-    }
-    const id = await buildImage(this.docker, {
-      ...inputs.build,
-      tag: inputs.imageName,
-      labels: this.labels,
-    });
-    // The provider's repoDigest for a local-only image is the image id.
-    return {
-      id,
-      state: {
-        ...inputs,
-        repoDigest: id,
-        baseImageName: inputs.imageName,
-        registryServer: "",
-        context: inputs.build.context,
-        dockerfile: inputs.build.dockerfile,
-      },
-    };
+  private async closeRun(): Promise<Plan | undefined> {
+    if (!this.running) return undefined;
+    this.running = false;
+    const plan = await this.engine.finishRun();
+    this.plans.push(plan);
+    return plan;
   }
 
-  private async network(inputs: NetworkInputs) {
-    const result = await createNetwork(this.docker, inputs, this.labels);
-    this.created.push({ kind: "network", id: result.id, name: inputs.name });
-    return result;
-  }
-
-  private async container(inputs: ContainerInputs) {
+  /**
+   * `pulumi up` on the deployed stack: runs the program with this config, applies it as the engine
+   * would, deletes what it no longer declares, and returns the plan.
+   */
+  async up(
+    options: Omit<RunProgramOptions, "newResource"> & {
+      /** Build contexts read from other directories this run: an edit without touching the repo. */
+      contextOverrides?: Record<string, string>;
+    },
+  ): Promise<{ run: ProgramRun; plan: Plan }> {
+    await this.closeRun();
+    this.provider.resolveContext = contextResolver(options.contextOverrides);
+    this.failures.length = 0;
+    this.engine.beginRun();
+    this.running = true;
+    let run: ProgramRun;
     try {
-      const result = await createContainer(this.docker, inputs, this.labels);
-      this.created.push({ kind: "container", id: result.id, name: inputs.name });
-      return result;
+      const { contextOverrides: _overrides, ...programOptions } = options;
+      run = await runProgram({ ...programOptions, newResource: this.newResource });
     } catch (error) {
-      // A container that failed to become healthy still exists: remember it so destroy finds it.
-      const existing = await this.docker
-        .getContainer(inputs.name)
-        .inspect()
-        .catch(() => undefined);
-      if (existing) this.created.push({ kind: "container", id: existing.Id, name: inputs.name });
-      throw error;
+      this.running = false;
+      this.engine.abortRun();
+      throw this.failure ?? error;
     }
+    const plan = (await this.closeRun())!;
+    return { run, plan };
   }
 
   /** Runs one container outside the program (e.g. a proxy with bad input), tracked like the rest. */
   async runContainer(inputs: ContainerInputs) {
-    return this.container(inputs);
+    const { id, outputs } = await this.provider.container(inputs);
+    return { id, state: outputs };
   }
 
   async leftovers(): Promise<Leftovers> {
@@ -144,32 +145,24 @@ export class DockerHarness {
   }
 
   /**
-   * `pulumi destroy`: containers first, newest first, then the network. Images stay, as with the
-   * provider (its Image resource never deletes local images). Returns what is left: nothing.
+   * `pulumi destroy`: every resource in the state, dependents first (containers, then the
+   * network). Images stay, as with the provider (its Image resource never deletes local images).
+   * Then anything the provider made outside the state (runContainer, a container that failed its
+   * healthcheck) goes too. Returns what is left: nothing.
    */
   async destroy(): Promise<Leftovers> {
+    if (this.running) {
+      this.running = false;
+      // A deploy that failed part-way: keep what it made in the state, then destroy that.
+      this.engine.abortRun();
+    }
     await this.timed("teardown", async () => {
-      for (const object of [...this.created].reverse()) {
-        if (object.kind === "container") {
-          // As the provider does: a graceful stop (SIGTERM / Apache's SIGWINCH), then removal.
-          const container = this.docker.getContainer(object.id);
-          await container.stop({ t: 5 }).catch(ignoreStopped);
-          await container.remove({ force: true, v: true }).catch(ignoreMissing);
-        } else {
-          await this.docker.getNetwork(object.id).remove().catch(ignoreMissing);
-        }
+      this.plans.push(await this.engine.destroy());
+      for (const object of [...this.provider.created].reverse()) {
+        if (object.kind === "container") await this.provider.removeContainer(object.id, 5);
+        else await this.provider.removeNetwork(object.id);
       }
-      this.created.length = 0;
     });
     return this.leftovers();
   }
-}
-
-function ignoreMissing(error: { statusCode?: number }) {
-  if (error.statusCode !== 404) throw error;
-}
-
-/** 304: already stopped; 404: already gone. */
-function ignoreStopped(error: { statusCode?: number }) {
-  if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
 }

@@ -1,0 +1,384 @@
+// A model of the Pulumi engine's update: it keeps the deployed state between runs of the program
+// (per URN: type, inputs, outputs, id, dependencies, options) and turns each registration of a new
+// run into the steps `pulumi up` would take, calling a Provider for the real work. Each rule cites
+// the engine code it follows, in pulumi/pulumi pkg/resource/deploy/step_generator.go unless said.
+import type * as pulumi from "@pulumi/pulumi";
+import type { Registration } from "../pulumiProgram";
+import {
+  changeRules,
+  deleteBeforeReplace as chooseDeleteBeforeReplace,
+  diffInputs,
+  UNKNOWN,
+  type InputDiff,
+} from "./updateRules";
+
+export interface ResourceState {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  id: string | undefined;
+  inputs: Record<string, any>;
+  outputs: Record<string, any>;
+  parent: string;
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  deleteBeforeReplace: boolean | undefined;
+}
+
+/** The provider side: what actually creates, updates and deletes. */
+export interface Provider {
+  /** The provider's Check: the inputs the engine stores and diffs (e.g. an Image's contextDigest). */
+  check(type: string, name: string, inputs: Record<string, any>): Record<string, any>;
+  create(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+  ): Promise<{ id: string; outputs: Record<string, any> }>;
+  update(
+    old: ResourceState,
+    inputs: Record<string, any>,
+    diff: InputDiff,
+  ): Promise<Record<string, any>>;
+  delete(state: ResourceState): Promise<void>;
+}
+
+export type Operation = "create" | "update" | "replace" | "delete" | "same";
+
+/** One provider call, in the order the engine made it. */
+export interface StepRecord {
+  op: "create" | "update" | "delete" | "create-replacement" | "delete-replaced";
+  name: string;
+  /** Milliseconds since the run began, when the step started and ended. */
+  started: number;
+  ended: number;
+}
+
+/** What a run did, by resource name, like the summary of `pulumi up`. */
+export interface Plan {
+  create: string[];
+  update: string[];
+  replace: string[];
+  delete: string[];
+  same: string[];
+  /** Per replaced or updated resource, the properties that made it so. */
+  keys: Record<string, string[]>;
+  steps: StepRecord[];
+}
+
+interface RunContext {
+  started: number;
+  olds: Map<string, ResourceState>;
+  /** Old resources already deleted this run, by a delete-before-replace chain. */
+  deleted: Set<string>;
+  /** URNs registered (operated on) this run: calculateDependentReplacements skips them. */
+  registered: Set<string>;
+  /** Old states replaced create-before-delete: deleted after the program finishes. */
+  replacedOlds: ResourceState[];
+  ops: Map<string, Operation>;
+  keys: Record<string, string[]>;
+  steps: StepRecord[];
+}
+
+export class UpdateEngine {
+  /** The snapshot, in the order resources finished (a topological order, as Pulumi keeps it). */
+  private snapshot: ResourceState[] = [];
+  private run: RunContext | undefined;
+
+  constructor(private readonly provider: Provider) {}
+
+  get resources(): readonly ResourceState[] {
+    return this.snapshot;
+  }
+
+  beginRun(): void {
+    if (this.run) throw new Error("harness: a run is already in progress");
+    this.run = {
+      started: performance.now(),
+      olds: new Map(this.snapshot.map((state) => [state.urn, state])),
+      deleted: new Set(),
+      registered: new Set(),
+      replacedOlds: [],
+      ops: new Map(),
+      keys: {},
+      steps: [],
+    };
+    this.next = [];
+  }
+
+  /** The new snapshot, built as steps complete. */
+  private next: ResourceState[] = [];
+
+  private async step<T>(op: StepRecord["op"], name: string, work: () => Promise<T>): Promise<T> {
+    const run = this.current();
+    const started = performance.now() - run.started;
+    try {
+      return await work();
+    } finally {
+      run.steps.push({ op, name, started, ended: performance.now() - run.started });
+    }
+  }
+
+  private current(): RunContext {
+    if (!this.run) throw new Error("harness: no run in progress (call beginRun first)");
+    return this.run;
+  }
+
+  /** A registration from the program: the mock runtime's newResource. */
+  async register(
+    args: pulumi.runtime.MockResourceArgs,
+    registration: Registration,
+  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+    const run = this.current();
+    const urn = registration.urn;
+    run.registered.add(urn);
+    const custom = args.custom ?? true;
+    const old = run.olds.get(urn);
+    const base = {
+      urn,
+      type: args.type,
+      name: args.name,
+      custom,
+      parent: registration.parent,
+      dependencies: registration.dependencies,
+      propertyDependencies: registration.propertyDependencies,
+      deleteBeforeReplace: registration.deleteBeforeReplace,
+    };
+
+    // Component resources live only in the state: the engine creates or keeps them, no provider.
+    if (!custom) {
+      run.ops.set(args.name, old ? "same" : "create");
+      this.record({ ...base, id: undefined, inputs: args.inputs, outputs: {} });
+      return { id: undefined, outputs: {} };
+    }
+
+    const inputs = this.provider.check(args.type, args.name, args.inputs);
+
+    // Case 1 of generateResourceSteps, "recreating": a delete-before-replace chain already deleted
+    // this resource as a dependent; seen again, it is a replacement (a create, no diff).
+    if (old && run.deleted.has(urn)) {
+      const created = await this.step("create-replacement", args.name, () =>
+        this.provider.create(args.type, args.name, inputs),
+      );
+      run.ops.set(args.name, "replace");
+      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+      return { id: created.id, outputs: created.outputs };
+    }
+
+    // Case 4: no old state, a create step.
+    if (!old) {
+      const created = await this.step("create", args.name, () =>
+        this.provider.create(args.type, args.name, inputs),
+      );
+      run.ops.set(args.name, "create");
+      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+      return { id: created.id, outputs: created.outputs };
+    }
+
+    // generateStepsFromDiff → the provider's Diff.
+    const diff = diffInputs(args.type, args.name, old.inputs, inputs);
+
+    // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
+    if (diff.changedKeys.length === 0) {
+      run.ops.set(args.name, "same");
+      this.record({ ...base, id: old.id, inputs, outputs: old.outputs });
+      return { id: old.id, outputs: old.outputs };
+    }
+
+    // continueStepsFromDiff: DiffSome without replace keys → an update step.
+    if (diff.replaceKeys.length === 0) {
+      const outputs = await this.step("update", args.name, () =>
+        this.provider.update(old, inputs, diff),
+      );
+      run.ops.set(args.name, "update");
+      run.keys[args.name] = diff.changedKeys;
+      this.record({ ...base, id: old.id, inputs, outputs });
+      return { id: old.id, outputs };
+    }
+
+    run.ops.set(args.name, "replace");
+    run.keys[args.name] = diff.replaceKeys;
+    if (chooseDeleteBeforeReplace(diff, registration.deleteBeforeReplace)) {
+      // continueStepsFromDiff, deleteBeforeReplace: first the dependents that
+      // calculateDependentReplacements finds, in reverse dependency order, then the resource
+      // itself (DeleteReplacementSteps), then the CreateReplacementStep.
+      const dependents = this.dependentReplacements(old);
+      for (const dependent of [...dependents].reverse()) {
+        // "If we already deleted this resource due to some other DBR, don't do it again."
+        if (run.deleted.has(dependent.urn)) continue;
+        run.deleted.add(dependent.urn);
+        await this.step("delete-replaced", dependent.name, () => this.provider.delete(dependent));
+      }
+      run.deleted.add(old.urn);
+      await this.step("delete-replaced", args.name, () => this.provider.delete(old));
+      const created = await this.step("create-replacement", args.name, () =>
+        this.provider.create(args.type, args.name, inputs),
+      );
+      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+      return { id: created.id, outputs: created.outputs };
+    }
+
+    // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
+    // generated later on, after all creates/updates finish" (GenerateDeletes).
+    const created = await this.step("create-replacement", args.name, () =>
+      this.provider.create(args.type, args.name, inputs),
+    );
+    run.replacedOlds.push(old);
+    this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+    return { id: created.id, outputs: created.outputs };
+  }
+
+  private record(state: ResourceState) {
+    this.next = this.next.filter((existing) => existing.urn !== state.urn);
+    this.next.push(state);
+  }
+
+  /**
+   * calculateDependentReplacements: the old resources that depend on `root` (DependencyGraph
+   * .DependingOn over the old snapshot, skipping anything already registered this run) and that
+   * the provider would replace once every input fed by a resource in the replace set is unknown.
+   * Components never need replacing; a dependsOn edge alone never forces a replacement.
+   */
+  private dependentReplacements(root: ResourceState): ResourceState[] {
+    const run = this.current();
+    const olds = this.snapshotOrder(run);
+    const at = olds.findIndex((state) => state.urn === root.urn);
+    const dependentSet = new Set([root.urn]);
+    const replaceSet = new Set([root.urn]);
+    const toReplace: ResourceState[] = [];
+    for (const candidate of olds.slice(at + 1)) {
+      if (run.registered.has(candidate.urn)) continue;
+      // DependingOn: Dependencies and PropertyDependencies edges (not the parent edge here).
+      const edges = [
+        ...candidate.dependencies,
+        ...Object.values(candidate.propertyDependencies).flat(),
+      ];
+      if (!edges.some((urn) => dependentSet.has(urn))) continue;
+      dependentSet.add(candidate.urn);
+
+      if (!candidate.custom) continue;
+      let fedByReplaced = false;
+      const inputsForDiff: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(candidate.inputs)) {
+        const fed = (candidate.propertyDependencies[key] ?? []).some((urn) => replaceSet.has(urn));
+        fedByReplaced ||= fed;
+        inputsForDiff[key] = fed ? UNKNOWN : value;
+      }
+      if (!fedByReplaced) continue;
+      const diff = diffInputs(candidate.type, candidate.name, candidate.inputs, inputsForDiff);
+      if (diff.replaceKeys.length > 0) {
+        toReplace.push(candidate);
+        replaceSet.add(candidate.urn);
+        run.keys[candidate.name] = diff.replaceKeys;
+      }
+    }
+    return toReplace;
+  }
+
+  private snapshotOrder(run: RunContext): ResourceState[] {
+    return [...run.olds.values()];
+  }
+
+  /**
+   * After the program: GenerateDeletes (old resources this run did not register, and the old
+   * halves of create-before-delete replacements), run by ScheduleDeletes in reverse dependency
+   * order: a resource is deleted only once nothing left to delete depends on it.
+   */
+  async finishRun(): Promise<Plan> {
+    const run = this.current();
+    try {
+      const condemned: ResourceState[] = [...run.replacedOlds];
+      for (const old of run.olds.values()) {
+        if (!run.registered.has(old.urn) && !run.deleted.has(old.urn)) {
+          condemned.push(old);
+          run.ops.set(old.name, "delete");
+        }
+      }
+      await this.deleteInDependencyOrder(condemned, (state) =>
+        run.replacedOlds.includes(state) ? "delete-replaced" : "delete",
+      );
+      this.snapshot = this.next;
+      return this.plan(run);
+    } finally {
+      this.run = undefined;
+    }
+  }
+
+  /** A run that failed part-way: keep what exists in the state, so destroy still finds it. */
+  abortRun(): void {
+    const run = this.current();
+    const kept = new Map(this.next.map((state) => [state.urn, state]));
+    for (const old of run.olds.values()) {
+      if (!kept.has(old.urn) && !run.deleted.has(old.urn)) kept.set(old.urn, old);
+    }
+    for (const old of run.replacedOlds) kept.set(`${old.urn}#replaced`, old);
+    this.snapshot = [...kept.values()];
+    this.run = undefined;
+  }
+
+  /** `pulumi destroy`: every resource, dependents first. */
+  async destroy(): Promise<Plan> {
+    this.beginRun();
+    const run = this.current();
+    for (const state of this.snapshot) run.ops.set(state.name, "delete");
+    try {
+      await this.deleteInDependencyOrder(this.snapshot, () => "delete");
+      this.next = [];
+      this.snapshot = [];
+      return this.plan(run);
+    } finally {
+      this.run = undefined;
+    }
+  }
+
+  private async deleteInDependencyOrder(
+    condemned: ResourceState[],
+    op: (state: ResourceState) => StepRecord["op"],
+  ) {
+    let remaining = [...condemned];
+    while (remaining.length > 0) {
+      const urns = new Set(remaining.map((state) => state.urn));
+      // ScheduleDeletes: an antichain of resources no remaining resource depends on, in parallel.
+      const ready = remaining.filter(
+        (state) =>
+          !remaining.some(
+            (other) =>
+              other !== state &&
+              (other.parent === state.urn ||
+                other.dependencies.includes(state.urn) ||
+                Object.values(other.propertyDependencies).flat().includes(state.urn)),
+          ),
+      );
+      if (ready.length === 0) {
+        throw new Error(`harness: a dependency cycle among ${[...urns].join(", ")}`);
+      }
+      await Promise.all(
+        ready.map((state) =>
+          state.custom
+            ? this.step(op(state), state.name, () => this.provider.delete(state))
+            : Promise.resolve(),
+        ),
+      );
+      remaining = remaining.filter((state) => !ready.includes(state));
+    }
+  }
+
+  private plan(run: RunContext): Plan {
+    const plan: Plan = {
+      create: [],
+      update: [],
+      replace: [],
+      delete: [],
+      same: [],
+      keys: run.keys,
+      steps: run.steps,
+    };
+    for (const [name, op] of run.ops) plan[op].push(name);
+    for (const op of ["create", "update", "replace", "delete", "same"] as const) plan[op].sort();
+    return plan;
+  }
+}
+
+export function isModelledType(type: string): boolean {
+  return type in changeRules;
+}
