@@ -3,11 +3,12 @@
 //
 // Read top to bottom, this file is the data flow:
 //   config ─► settings ─► images ─► network ─► backends ─► their IPs ─► proxy env ─► proxy ─► outputs
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendPool } from "./src/backends";
 import { buildImages } from "./src/images";
 import { stackNames } from "./src/naming";
+import { stackNetwork } from "./src/network";
+import { isSecretConfig } from "./src/secretConfig";
 import { proxyContainer } from "./src/proxy";
 import { proxyUrl } from "./src/proxyEnvironment";
 import { validateSettings } from "./src/settings";
@@ -27,19 +28,16 @@ const settings = validateSettings({
   balancerManagerUser: config.get("balancerManagerUser"),
   // Validation needs the plain value; it leaves this process only re-wrapped as a secret (below).
   balancerManagerPassword: config.get("balancerManagerPassword"),
+  balancerManagerPasswordIsSecret: isSecretConfig("balancerManagerPassword"),
 });
 const names = stackNames(pulumi.getProject(), pulumi.getStack());
 
 // The three images, built on the local engine from docker-images/*.
 const images = buildImages(names, settings);
 
-// A user-defined bridge: the backends get addresses only the proxy (and the host) can reach.
-const network = new docker.Network("network", {
-  name: names.network,
-  driver: "bridge",
-  ipamConfigs: settings.networkSubnet ? [{ subnet: settings.networkSubnet }] : undefined,
-  labels: names.labels("network"),
-});
+// A user-defined bridge with an explicit subnet (networkSubnet, or a free one the program picks):
+// every container gets a fixed address on it, so a reboot can't shuffle them (src/addressing.ts).
+const { network, subnet } = stackNetwork(names, settings);
 
 // The backends, published on no host port. `repoDigest` is the local image id: a rebuilt image
 // replaces its containers, where a tag name would leave them on the old image.
@@ -48,6 +46,7 @@ const staticPool = new BackendPool("static", {
   count: settings.staticBackends,
   image: images.static.repoDigest,
   networkName: network.name,
+  subnet,
   port: 80, // Apache in docker-images/apache-php-image
   names,
 });
@@ -56,6 +55,7 @@ const dynamicPool = new BackendPool("dynamic", {
   count: settings.dynamicBackends,
   image: images.dynamic.repoDigest,
   networkName: network.name,
+  subnet,
   port: 3000, // Express in docker-images/express-image, told so through PORT
   envs: ["PORT=3000"],
   names,
@@ -67,6 +67,7 @@ const proxy = proxyContainer({
   settings,
   image: images.proxy.repoDigest,
   networkName: network.name,
+  subnet,
   staticAddresses: staticPool.addresses,
   dynamicAddresses: dynamicPool.addresses,
   balancerManagerPassword: settings.balancerManagerPassword
@@ -82,4 +83,5 @@ export const balancerManagerUrl = settings.balancerManagerPassword
 export const staticBackends = staticPool.addresses;
 export const dynamicBackends = dynamicPool.addresses;
 export const networkName = network.name;
+export const networkSubnet = subnet;
 export const proxyContainerName = proxy.name;

@@ -2,6 +2,7 @@
 // proxy is the stack's only door. The pool exposes its members' real addresses for the proxy.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { addressInSubnet, slots } from "./addressing";
 import type { BackendRole, StackNames } from "./naming";
 import { hostPort, ipOnNetwork } from "./proxyEnvironment";
 
@@ -14,6 +15,8 @@ export interface BackendPoolArgs {
   /** The image id (`repoDigest`), so a rebuilt image replaces the containers. */
   readonly image: pulumi.Input<string>;
   readonly networkName: pulumi.Input<string>;
+  /** The network's subnet: member i gets the fixed address at its slot (src/addressing.ts). */
+  readonly subnet: pulumi.Input<string>;
   /** The port the backend listens on inside the network. */
   readonly port: number;
   readonly names: StackNames;
@@ -38,7 +41,16 @@ export class BackendPool extends pulumi.ComponentResource {
           hostname: containerName,
           image: args.image,
           envs: args.envs,
-          networksAdvanced: [{ name: args.networkName }],
+          // A fixed address, which Docker keeps across restarts: the proxy's STATIC_APP_n and
+          // DYNAMIC_APP_n never end up pointing at another container (src/addressing.ts).
+          networksAdvanced: [
+            {
+              name: args.networkName,
+              ipv4Address: pulumi
+                .output(args.subnet)
+                .apply((subnet) => addressInSubnet(subnet, slots[args.role](i + 1))),
+            },
+          ],
           labels: args.names.labels(args.role),
           restart: "unless-stopped",
           // Return only once the image's HEALTHCHECK passes, so the proxy starts on live members.

@@ -1,6 +1,8 @@
 // Physical names of everything the stack creates on the Docker engine. They all carry the project
 // and stack names, so two stacks (dev and staging, or two students) can live on one engine.
 
+import { createHash } from "node:crypto";
+
 export type BackendRole = "static" | "dynamic";
 
 export interface StackNames {
@@ -27,11 +29,21 @@ export function dnsLabel(value: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
+/**
+ * `dnsLabel(value)`, plus a short hash of `value` whenever folding changed it: readable, and yet two
+ * different names never fold to the same one ("dev_1" and "dev-1", "Dev" and "dev").
+ */
+export function distinctLabel(value: string): string {
+  const folded = dnsLabel(value);
+  if (folded === value || folded === "") return folded;
+  return `${folded}-${createHash("sha256").update(value).digest("hex").slice(0, 6)}`;
+}
+
 /** Longest suffix a name gets after the prefix: "-dynamic-16". */
 const LONGEST_SUFFIX = "-dynamic-16".length;
 
 export function stackNames(project: string, stack: string): StackNames {
-  const prefix = `${dnsLabel(project)}-${dnsLabel(stack)}`;
+  const prefix = `${distinctLabel(project)}-${distinctLabel(stack)}`;
   if (!dnsLabel(project) || !dnsLabel(stack) || prefix.length + LONGEST_SUFFIX > 63) {
     throw new Error(
       `stack ${JSON.stringify(stack)} of project ${JSON.stringify(project)} gives the prefix ` +

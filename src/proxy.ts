@@ -3,6 +3,7 @@
 // change: no hard-coded 172.17.0.x as in the lab report.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { addressInSubnet, slots } from "./addressing";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
 import type { StackNames } from "./naming";
 import { proxyEnvironment } from "./proxyEnvironment";
@@ -16,6 +17,8 @@ export interface ProxyArgs {
   readonly settings: Settings;
   readonly image: pulumi.Input<string>;
   readonly networkName: pulumi.Input<string>;
+  /** The network's subnet: the proxy takes its fixed slot, so it never takes a backend's address. */
+  readonly subnet: pulumi.Input<string>;
   readonly staticAddresses: pulumi.Input<string[]>;
   readonly dynamicAddresses: pulumi.Input<string[]>;
   /** The balancer-manager password as a Pulumi secret, or undefined to keep the manager off. */
@@ -43,7 +46,14 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       hostname: names.proxy,
       image: args.image,
       envs,
-      networksAdvanced: [{ name: args.networkName }],
+      networksAdvanced: [
+        {
+          name: args.networkName,
+          ipv4Address: pulumi
+            .output(args.subnet)
+            .apply((subnet) => addressInSubnet(subnet, slots.proxy)),
+        },
+      ],
       // An omitted `ip` binds every interface; the default 127.0.0.1 keeps the stack on this machine.
       ports: [
         { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },

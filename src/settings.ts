@@ -2,6 +2,9 @@
 // Pure functions only, so every rule has a plain unit test; index.ts reads Pulumi config once and
 // hands it here before any resource is declared.
 import { isIP } from "node:net";
+import { HIGHEST_SLOT, MAX_BACKENDS, parseIpv4Cidr } from "./addressing";
+
+export { MAX_BACKENDS };
 
 /** Config as read from Pulumi, before validation. Undefined means "use the default". */
 export interface RawSettings {
@@ -16,6 +19,8 @@ export interface RawSettings {
   proxyBaseImage?: string;
   balancerManagerUser?: string;
   balancerManagerPassword?: string;
+  /** False when the stack holds the password in plain text (set without `--secret`). */
+  balancerManagerPasswordIsSecret?: boolean;
 }
 
 export interface Settings {
@@ -46,9 +51,10 @@ export const defaultSettings = {
   dynamicBaseImage: "node:22-bookworm-slim",
   proxyBaseImage: "php:8.4-apache-bookworm",
   balancerManagerUser: "admin",
-} as const satisfies Required<Omit<RawSettings, "balancerManagerPassword">>;
+} as const satisfies Required<
+  Omit<RawSettings, "balancerManagerPassword" | "balancerManagerPasswordIsSecret">
+>;
 
-export const MAX_BACKENDS = 16;
 export const MIN_PASSWORD_LENGTH = 12;
 /** bcrypt (htpasswd -B) ignores every byte after the 72nd. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -85,17 +91,7 @@ function checkInteger(
   }
 }
 
-/** Parses "a.b.c.d/len" into its network address and prefix length, or undefined if malformed. */
-export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
-  if (!match || isIP(match[1]) !== 4) return undefined;
-  const prefix = Number(match[2]);
-  if (prefix > 32) return undefined;
-  const address = match[1].split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  return { address, prefix };
-}
-
-function checkSubnet(problems: string[], subnet: string, containers: number): void {
+function checkSubnet(problems: string[], subnet: string): void {
   const parsed = parseIpv4Cidr(subnet);
   if (!parsed) {
     problems.push(`networkSubnet must be an IPv4 CIDR such as 172.28.0.0/24 (got ${show(subnet)})`);
@@ -107,20 +103,22 @@ function checkSubnet(problems: string[], subnet: string, containers: number): vo
       `networkSubnet must start on its network boundary (got ${show(subnet)}: host bits are set)`,
     );
   }
-  // Docker keeps the network, gateway and broadcast addresses for itself.
-  const usable = size - 3;
-  if (usable < containers) {
+  // The lower half holds the stack's fixed addresses (src/addressing.ts), the upper half the
+  // containers that join the network later.
+  if (parsed.prefix < 8 || size / 2 <= HIGHEST_SLOT) {
     problems.push(
-      `networkSubnet ${subnet} leaves ${Math.max(usable, 0)} addresses for ${containers} containers; use a larger subnet`,
+      `networkSubnet must be from a /8 to a /25 (got ${show(subnet)}): its lower half holds ` +
+        `the stack's fixed addresses, its upper half other containers`,
     );
   }
 }
 
 /** Applies defaults and every rule; throws a SettingsError naming each offending key. */
 export function validateSettings(raw: RawSettings): Settings {
+  const { balancerManagerPasswordIsSecret, ...values } = raw;
   const settings: Settings = {
     ...defaultSettings,
-    ...Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
+    ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
     networkSubnet: raw.networkSubnet || undefined,
     balancerManagerPassword: raw.balancerManagerPassword || undefined,
   };
@@ -141,11 +139,7 @@ export function validateSettings(raw: RawSettings): Settings {
     problems.push(`serverName must be a DNS host name (got ${show(settings.serverName)})`);
   }
   if (settings.networkSubnet !== undefined) {
-    checkSubnet(
-      problems,
-      settings.networkSubnet,
-      settings.staticBackends + settings.dynamicBackends + 1,
-    );
+    checkSubnet(problems, settings.networkSubnet);
   }
   for (const key of ["staticBaseImage", "dynamicBaseImage", "proxyBaseImage"] as const) {
     if (!IMAGE_REFERENCE.test(settings[key])) {
@@ -175,6 +169,14 @@ export function validateSettings(raw: RawSettings): Settings {
   if (password !== undefined && Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
     problems.push(
       `balancerManagerPassword must be at most ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`,
+    );
+  }
+  // Pulumi.yaml can't require `secret: true` of an optional key (the CLI would then demand a value
+  // on every stack): the program enforces it instead.
+  if (password !== undefined && balancerManagerPasswordIsSecret === false) {
+    problems.push(
+      "balancerManagerPassword is stored in plain text in the stack's config; set it again with " +
+        "`pulumi config set --secret balancerManagerPassword <password>`",
     );
   }
   if (password !== undefined && /[\r\n\0]/.test(password)) {

@@ -8,7 +8,18 @@ export interface UnitMocks {
   ipByContainer: Map<string, string>;
 }
 
-export function unitMocks(options: { preview?: boolean } = {}): UnitMocks {
+export interface UnitMockOptions {
+  preview?: boolean;
+  /**
+   * Docker gives a container the `ipv4Address` it asks for on a network with a configured subnet
+   * (moby daemon/network.go, buildCreateEndpointOptions: the endpoint's IPAMConfig becomes the
+   * preferred address libnetwork's IPAM must hand out, or fail). Set false to hand out other
+   * addresses anyway, to show the program reads addresses from the outputs, not from its inputs.
+   */
+  honourIpv4Address?: boolean;
+}
+
+export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
   const ipByContainer = new Map<string, string>();
   let created = 0;
 
@@ -32,7 +43,11 @@ export function unitMocks(options: { preview?: boolean } = {}): UnitMocks {
           // Addresses go down as containers come up, so "member i got the i-th address" is never
           // true by accident, and the stack's network is listed second, after a decoy, so a
           // program that reads networkDatas[0] gets the wrong address.
-          const ip = `10.10.0.${200 - created}`;
+          const requested = inputs.networksAdvanced?.[0]?.ipv4Address;
+          const ip =
+            requested && options.honourIpv4Address !== false
+              ? requested
+              : `10.10.0.${200 - created}`;
           ipByContainer.set(inputs.name, ip);
           return {
             id: `container-${inputs.name}`,

@@ -1,7 +1,7 @@
 // Physical names (src/naming.ts): every Docker object carries project and stack, so stacks can share
 // one engine, and every name is valid wherever Docker uses it.
 import { describe, expect, it } from "vitest";
-import { dnsLabel, stackNames, type StackNames } from "../../src/naming";
+import { distinctLabel, dnsLabel, stackNames, type StackNames } from "../../src/naming";
 
 const PROJECT = "http-infra";
 
@@ -57,9 +57,9 @@ describe("stackNames", () => {
     }
   });
 
-  it("upper case, underscores and dots in a stack name fold to one lower-case DNS label", () => {
+  it("upper case, underscores and dots in a stack name fold to one lower-case DNS label, plus a hash", () => {
     const names = stackNames(PROJECT, "Team_A.Dev");
-    expect(names.prefix).toBe("http-infra-team-a-dev");
+    expect(names.prefix).toMatch(/^http-infra-team-a-dev-[0-9a-f]{6}$/);
     for (const name of allNames(names)) {
       expect(name, "as a host name").toMatch(DNS_LABEL);
       expect(name, "as a container name").toMatch(CONTAINER_NAME);
@@ -77,6 +77,20 @@ describe("stackNames", () => {
     const longest = stackNames(PROJECT, stack).backend("dynamic", 16);
     expect(longest).toHaveLength(63);
     expect(longest).toMatch(DNS_LABEL);
+  });
+
+  it("stack names that differ only in _, -, . or case give different Docker names", () => {
+    const variants = ["dev-1", "dev_1", "dev.1", "Dev-1", "DEV_1"];
+    const prefixes = variants.map((stack) => stackNames(PROJECT, stack).prefix);
+    expect(new Set(prefixes).size, prefixes.join(", ")).toBe(variants.length);
+    // A name that is already a DNS label keeps its plain, readable form.
+    expect(stackNames(PROJECT, "dev-1").prefix).toBe("http-infra-dev-1");
+  });
+
+  it("a folded stack name that is too long is rejected, hash included", () => {
+    // 35 characters + "-" + 6 hex digits = 42: one too many.
+    expect(() => stackNames(PROJECT, "S".repeat(35))).toThrow(/rename the stack/);
+    expect(stackNames(PROJECT, "S".repeat(34)).backend("dynamic", 16)).toHaveLength(63);
   });
 
   it("a stack name too long for a host name is rejected, naming the stack", () => {
@@ -101,6 +115,15 @@ describe("stackNames", () => {
     for (const role of ["static", "proxy", "network"] as const) {
       expect(names.labels(role), role).toContainEqual({ label: "http-infra.role", value: role });
     }
+  });
+});
+
+describe("distinctLabel", () => {
+  it("keeps a DNS label as it is and adds a 6-digit hash to anything folding changed", () => {
+    expect(distinctLabel("dev")).toBe("dev");
+    expect(distinctLabel("Dev")).toMatch(/^dev-[0-9a-f]{6}$/);
+    expect(distinctLabel("Dev")).not.toBe(distinctLabel("DEV"));
+    expect(distinctLabel("Dev")).toBe(distinctLabel("Dev"));
   });
 });
 

@@ -1,5 +1,6 @@
 // The resource graph of the real index.ts, run under Pulumi's mock runtime.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { candidateSubnets, upperHalf, type EngineNetwork } from "../../src/addressing";
 import {
   isWireSecret,
   runProgram,
@@ -7,6 +8,15 @@ import {
   type RecordedResource,
 } from "../support/pulumiProgram";
 import { unitMocks, type UnitMocks } from "../support/unitMocks";
+
+// The networks the program finds on the "engine" when it picks the stack's subnet.
+const engine = vi.hoisted(() => ({ networks: [] as EngineNetwork[] }));
+vi.mock("../../src/engineNetworks", () => ({
+  listEngineNetworks: async () => ({ networks: engine.networks }),
+}));
+beforeEach(() => {
+  engine.networks = [];
+});
 
 const IMAGE = "docker:index/image:Image";
 const NETWORK = "docker:index/network:Network";
@@ -59,11 +69,32 @@ describe("the default stack", () => {
     }
   });
 
-  it("declares one user-defined bridge network named after the stack", () => {
+  it("declares one user-defined bridge network named after the stack, on a /24 of its own", () => {
     const networks = ofType(run, NETWORK);
     expect(networks).toHaveLength(1);
     expect(networks[0].inputs).toMatchObject({ name: "http-infra-dev-net", driver: "bridge" });
-    expect(networks[0].inputs.ipamConfigs, "Docker picks the subnet by default").toBeUndefined();
+    // The stack's own slot of the default pool, since no other network is in the way.
+    const [subnet] = candidateSubnets("http-infra", "dev");
+    expect(subnet).toMatch(/^10\.217\.\d+\.0\/24$/);
+    expect(networks[0].inputs.ipamConfigs).toEqual([{ subnet, ipRange: upperHalf(subnet) }]);
+    expect(run.outputs.networkSubnet).toBe(subnet);
+    expect(networks[0].deleteBeforeReplace, "a fixed name can't exist twice").toBe(true);
+  });
+
+  it("gives every container a fixed address at its slot: proxy .2, static-i .2+i, dynamic-i .18+i", () => {
+    const base = (run.outputs.networkSubnet as string).replace(/\.0\/24$/, "");
+    const expected: Record<string, string> = {
+      proxy: `${base}.2`,
+      "static-1": `${base}.3`,
+      "static-2": `${base}.4`,
+      "dynamic-1": `${base}.19`,
+      "dynamic-2": `${base}.20`,
+    };
+    for (const container of ofType(run, CONTAINER)) {
+      expect(container.inputs.networksAdvanced, container.name).toEqual([
+        { name: "http-infra-dev-net", ipv4Address: expected[container.name] },
+      ]);
+    }
   });
 
   it("runs 2 static and 2 dynamic backends on the network, none publishing a host port", () => {
@@ -76,7 +107,7 @@ describe("the default stack", () => {
     ]);
     for (const backend of backends) {
       expect(backend.inputs.ports ?? [], `${backend.name} publishes a port`).toEqual([]);
-      expect(backend.inputs.networksAdvanced, backend.name).toEqual([
+      expect(backend.inputs.networksAdvanced, backend.name).toMatchObject([
         { name: "http-infra-dev-net" },
       ]);
       expect(backend.inputs.name, backend.name).toBe(`http-infra-dev-${backend.name}`);
@@ -192,10 +223,13 @@ describe("a configured stack", () => {
     expect(run.outputs.url).toBe("http://127.0.0.1:9090/");
   });
 
-  it("gives the network the configured subnet", () => {
+  it("gives the network the configured subnet, its upper half for containers that are not the stack's", () => {
     expect(named(run, NETWORK, "network").inputs.ipamConfigs).toEqual([
-      { subnet: "172.30.5.0/24" },
+      { subnet: "172.30.5.0/24", ipRange: "172.30.5.128/25" },
     ]);
+    expect(named(run, CONTAINER, "dynamic-5").inputs.networksAdvanced[0].ipv4Address).toBe(
+      "172.30.5.23",
+    );
   });
 
   it("builds the proxy from the configured base image", () => {
@@ -253,5 +287,76 @@ describe("bad config", () => {
       }),
     ).rejects.toThrow("dynamicBackends must be an integer from 1 to 16 (got 0)");
     expect(resources).toEqual([]);
+  });
+});
+
+describe("addresses come from the outputs, not from the program's own table", () => {
+  it("the proxy env holds the addresses Docker reports, even where they differ from the ones asked for", async () => {
+    const mocks = unitMocks({ honourIpv4Address: false });
+    const run = await runProgram({ stack: "wiring", newResource: mocks.newResource });
+    const ip = (name: string) => mocks.ipByContainer.get(`http-infra-wiring-${name}`);
+    const proxy = named(run, CONTAINER, "proxy");
+    expect(ip("static-1")).not.toBe(
+      named(run, CONTAINER, "static-1").inputs.networksAdvanced[0].ipv4Address,
+    );
+    expect(envOf(proxy)).toMatchObject({
+      STATIC_APP_1: `${ip("static-1")}:80`,
+      STATIC_APP_2: `${ip("static-2")}:80`,
+      DYNAMIC_APP_1: `${ip("dynamic-1")}:3000`,
+      DYNAMIC_APP_2: `${ip("dynamic-2")}:3000`,
+    });
+  });
+});
+
+describe("choosing the network's subnet against the engine's networks", () => {
+  const runWith = (stack: string, config: Record<string, string | number> = {}) =>
+    runProgram({ stack, config, newResource: unitMocks().newResource });
+  const subnetOf = (run: ProgramRun) => named(run, NETWORK, "network").inputs.ipamConfigs[0].subnet;
+
+  it("two stacks with default config get different subnets on one engine", async () => {
+    const first = await runWith("twin");
+    engine.networks = [{ name: "http-infra-twin-net", subnets: [subnetOf(first)] }];
+    const second = await runWith("twin-2");
+    expect(subnetOf(second)).not.toBe(subnetOf(first));
+  });
+
+  it("skips a /24 another network already uses, and keeps its own subnet on the next run", async () => {
+    const [preferred, next] = candidateSubnets("http-infra", "busy");
+    engine.networks = [{ name: "someone-else", subnets: [preferred] }];
+    const chosen = subnetOf(await runWith("busy"));
+    expect(chosen).toBe(next);
+    // Next `pulumi up`: the stack's network exists with that subnet, and the other one is gone.
+    engine.networks = [{ name: "http-infra-busy-net", subnets: [chosen] }];
+    expect(subnetOf(await runWith("busy"))).toBe(chosen);
+  });
+
+  it("refuses a configured networkSubnet that overlaps another network, naming the key and the network", async () => {
+    engine.networks = [
+      { name: "bridge", subnets: ["172.17.0.0/16"] },
+      { name: "http-infra-other-net", subnets: ["10.217.9.0/24"] },
+    ];
+    const resources: string[] = [];
+    await expect(
+      runProgram({
+        stack: "clash",
+        config: { networkSubnet: "10.217.0.0/16" },
+        newResource: async (args) => {
+          resources.push(`${args.type}::${args.name}`);
+          return unitMocks().newResource(args);
+        },
+      }),
+    ).rejects.toThrow(
+      "networkSubnet 10.217.0.0/16 overlaps network http-infra-other-net (10.217.9.0/24) on this Docker engine",
+    );
+    const containersAndNetworks = resources.filter(
+      (r) => r.startsWith(CONTAINER) || r.startsWith(NETWORK),
+    );
+    expect(containersAndNetworks, "no network or container was created").toEqual([]);
+  });
+
+  it("accepts a configured networkSubnet that only its own network uses", async () => {
+    engine.networks = [{ name: "http-infra-mine-net", subnets: ["172.30.7.0/24"] }];
+    const run = await runWith("mine", { networkSubnet: "172.30.7.0/24" });
+    expect(subnetOf(run)).toBe("172.30.7.0/24");
   });
 });

@@ -1,12 +1,8 @@
 // The config rules of src/settings.ts: defaults, one test per rule, and every broken rule reported
 // at once. Messages are compared as literal strings: they are what a user reads after `pulumi up`.
 import { describe, expect, it } from "vitest";
-import {
-  parseIpv4Cidr,
-  SettingsError,
-  validateSettings,
-  type RawSettings,
-} from "../../src/settings";
+import { parseIpv4Cidr } from "../../src/addressing";
+import { SettingsError, validateSettings, type RawSettings } from "../../src/settings";
 
 /** The problems a SettingsError lists for `raw`; fails the test if `raw` is accepted. */
 function problemsOf(raw: RawSettings): string[] {
@@ -54,6 +50,7 @@ describe("defaults", () => {
       proxyBaseImage: undefined,
       balancerManagerUser: undefined,
       balancerManagerPassword: undefined,
+      balancerManagerPasswordIsSecret: undefined,
     };
     expect(validateSettings(allUndefined)).toEqual(expectedDefaults);
   });
@@ -75,7 +72,7 @@ describe("defaults", () => {
     expect(validateSettings(configured)).toEqual(configured);
   });
 
-  it("an empty networkSubnet lets Docker pick the subnet", () => {
+  it("an empty networkSubnet lets the program pick the subnet", () => {
     expect(validateSettings({ networkSubnet: "" }).networkSubnet).toBeUndefined();
   });
 
@@ -167,21 +164,19 @@ describe("one rule each", () => {
     ]);
   });
 
-  it("networkSubnet must hold every container besides Docker's network, gateway and broadcast", () => {
-    // 2 static + 2 dynamic + the proxy = 5 containers; a /30 has 4 addresses, 1 of them usable.
-    expect(problemsOf({ networkSubnet: "172.28.0.0/30" })).toEqual([
-      "networkSubnet 172.28.0.0/30 leaves 1 addresses for 5 containers; use a larger subnet",
-    ]);
-    expect(problemsOf({ networkSubnet: "172.28.0.8/29", staticBackends: 3 })).toEqual([
-      "networkSubnet 172.28.0.8/29 leaves 5 addresses for 6 containers; use a larger subnet",
-    ]);
-    expect(problemsOf({ networkSubnet: "172.28.0.7/32" })).toEqual([
-      "networkSubnet 172.28.0.7/32 leaves 0 addresses for 5 containers; use a larger subnet",
-    ]);
-    // A /29 has exactly 5 usable addresses: just enough for the default stack.
-    expect(validateSettings({ networkSubnet: "172.28.0.8/29" }).networkSubnet).toBe(
-      "172.28.0.8/29",
+  it("networkSubnet must be a /8 to a /25: the stack's fixed addresses fill at most half of a /25", () => {
+    for (const subnet of ["172.28.0.0/26", "172.28.0.0/30", "172.28.0.7/32"]) {
+      expect(problemsOf({ networkSubnet: subnet }).at(-1), subnet).toBe(
+        `networkSubnet must be from a /8 to a /25 (got ${JSON.stringify(subnet)}): its lower half ` +
+          "holds the stack's fixed addresses, its upper half other containers",
+      );
+    }
+    expect(problemsOf({ networkSubnet: "0.0.0.0/0" })).toHaveLength(1);
+    // A /25 has 64 addresses in its lower half: room for the proxy and 16 + 16 backends.
+    expect(validateSettings({ networkSubnet: "172.28.0.128/25" }).networkSubnet).toBe(
+      "172.28.0.128/25",
     );
+    expect(validateSettings({ networkSubnet: "10.0.0.0/8" }).networkSubnet).toBe("10.0.0.0/8");
   });
 
   it("each base image must be a Docker image reference: no spaces, lower-case repository", () => {
@@ -318,6 +313,32 @@ describe("several broken rules", () => {
         "  - balancerManagerPassword must be at least 12 characters (got 7)",
     );
     expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("the balancer-manager password's storage", () => {
+  it("a password stored in plain text is refused, without echoing it", () => {
+    const problems = problemsOf({
+      balancerManagerPassword: "a-long-enough-password",
+      balancerManagerPasswordIsSecret: false,
+    });
+    expect(problems).toEqual([
+      "balancerManagerPassword is stored in plain text in the stack's config; set it again with " +
+        "`pulumi config set --secret balancerManagerPassword <password>`",
+    ]);
+    expect(problems.join("\n")).not.toContain("a-long-enough-password");
+  });
+
+  it("a secret password, or none, is accepted", () => {
+    const settings = validateSettings({
+      balancerManagerPassword: "a-long-enough-password",
+      balancerManagerPasswordIsSecret: true,
+    });
+    expect(settings.balancerManagerPassword).toBe("a-long-enough-password");
+    expect(settings).not.toHaveProperty("balancerManagerPasswordIsSecret");
+    expect(
+      validateSettings({ balancerManagerPasswordIsSecret: false }).balancerManagerPassword,
+    ).toBeUndefined();
   });
 });
 
