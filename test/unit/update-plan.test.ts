@@ -1,0 +1,347 @@
+// `pulumi up` after `pulumi up`, read like `pulumi preview`: the real index.ts run twice through the
+// harness's update engine over an in-memory provider (no Docker), asserting on the plan. The rules
+// themselves (test/support/harness/updateRules.ts, engine.ts) cite the upstream code they model.
+import { writeFileSync, appendFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { editedContext, type EditedContext } from "../support/harness/editedContext";
+import { UpdateEngine } from "../support/harness/engine";
+import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
+import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
+import { contextDigest, diffInputs } from "../support/harness/updateRules";
+import type { Registration } from "../support/pulumiProgram";
+
+const PASSWORD = "unit-manager-password";
+const everything = [
+  "dynamic",
+  "dynamic-1",
+  "dynamic-2",
+  "dynamic-image",
+  "network",
+  "proxy",
+  "proxy-image",
+  "static",
+  "static-1",
+  "static-2",
+  "static-image",
+];
+const without = (...names: string[]) => everything.filter((name) => !names.includes(name));
+const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
+
+const edits: EditedContext[] = [];
+afterEach(() => {
+  for (const edit of edits.splice(0)) edit.remove();
+});
+
+describe("the Docker provider's diff of two inputs", () => {
+  it("a changed env list forces a container replacement (env is ForceNew)", () => {
+    const diff = diffInputs(CONTAINER, "proxy", { envs: ["A=1"] }, { envs: ["A=2"] });
+    expect(diff).toEqual({
+      changedKeys: ["envs"],
+      replaceKeys: ["envs"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("a changed restart policy is an in-place update", () => {
+    const diff = diffInputs(CONTAINER, "c", { restart: "no" }, { restart: "unless-stopped" });
+    expect(diff.changedKeys).toEqual(["restart"]);
+    expect(diff.replaceKeys).toEqual([]);
+  });
+
+  it("env and labels are sets: reordering them changes nothing", () => {
+    const olds = {
+      envs: ["A=1", "B=2"],
+      labels: [
+        { label: "a", value: "1" },
+        { label: "b", value: "2" },
+      ],
+    };
+    const news = {
+      envs: ["B=2", "A=1"],
+      labels: [
+        { label: "b", value: "2" },
+        { label: "a", value: "1" },
+      ],
+    };
+    expect(diffInputs(CONTAINER, "c", olds, news).changedKeys).toEqual([]);
+  });
+
+  it("a computed attribute left out keeps its value; a plain one left out is a change", () => {
+    expect(diffInputs(CONTAINER, "c", { envs: ["A=1"] }, {}).changedKeys).toEqual([]);
+    expect(diffInputs(CONTAINER, "c", { ports: [{ internal: 80 }] }, {}).replaceKeys).toEqual([
+      "ports",
+    ]);
+  });
+
+  it("every network property is ForceNew, and the provider leaves the order to the engine", () => {
+    const diff = diffInputs(NETWORK, "network", { name: "a" }, { name: "b" });
+    expect(diff).toEqual({
+      changedKeys: ["name"],
+      replaceKeys: ["name"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("an image is never replaced: a changed build is an update (a rebuild)", () => {
+    const diff = diffInputs(
+      IMAGE,
+      "i",
+      { build: { args: { A: "1" } } },
+      { build: { args: { A: "2" } } },
+    );
+    expect(diff.changedKeys).toEqual(["build"]);
+    expect(diff.replaceKeys).toEqual([]);
+  });
+
+  it("a change the harness has no rule for throws, naming the property", () => {
+    expect(() => diffInputs(CONTAINER, "static-1", { memory: 64 }, { memory: 128 })).toThrow(
+      /Container input "memory" of static-1 changed and the harness has no update rule/,
+    );
+  });
+
+  it("the context digest changes with a file's content and stays put otherwise", () => {
+    const context = "docker-images/apache-php-image";
+    const dockerfile = path.join(context, "Dockerfile");
+    const before = contextDigest(context, dockerfile);
+    expect(contextDigest(context, dockerfile)).toBe(before);
+    const copy = editedContext(context, () => {});
+    edits.push(copy);
+    expect(contextDigest(copy.directory, path.join(copy.directory, "Dockerfile"))).toBe(before);
+    appendFileSync(path.join(copy.directory, "index.php"), "\n<!-- edited -->\n");
+    expect(contextDigest(copy.directory, path.join(copy.directory, "Dockerfile"))).not.toBe(before);
+  });
+
+  it("files .dockerignore excludes are not part of the digest", () => {
+    const context = "docker-images/express-image";
+    const copy = editedContext(context, () => {});
+    edits.push(copy);
+    const before = contextDigest(copy.directory, path.join(copy.directory, "Dockerfile"));
+    writeFileSync(path.join(copy.directory, "npm-debug.log"), "ignored");
+    expect(contextDigest(copy.directory, path.join(copy.directory, "Dockerfile"))).toBe(before);
+  });
+});
+
+describe("the engine's steps, on synthetic resources", () => {
+  // A two-resource graph driven straight through the engine: a network and a container whose
+  // `networksAdvanced` comes from it, so replacement order can be read off the provider calls.
+  const urn = (type: string, name: string) => `urn:pulumi:unit::http-infra::${type}::${name}`;
+  const registration = (
+    type: string,
+    name: string,
+    propertyDependencies: Record<string, string[]> = {},
+    deleteBeforeReplace?: boolean,
+  ): Registration => ({
+    urn: urn(type, name),
+    parent: "",
+    deleteBeforeReplace,
+    dependencies: [...new Set(Object.values(propertyDependencies).flat())],
+    propertyDependencies,
+  });
+  const deploy = async (
+    engine: UpdateEngine,
+    network: Record<string, unknown>,
+    options: { networkDbr?: boolean; containerDbr?: boolean; containerName?: string } = {},
+  ) => {
+    engine.beginRun();
+    await engine.register(
+      { type: NETWORK, name: "network", inputs: network, custom: true },
+      registration(NETWORK, "network", {}, options.networkDbr),
+    );
+    await engine.register(
+      {
+        type: CONTAINER,
+        name: "app",
+        inputs: {
+          name: options.containerName ?? "app",
+          image: "img",
+          networksAdvanced: [{ name: network.name }],
+        },
+        custom: true,
+      },
+      registration(
+        CONTAINER,
+        "app",
+        { networksAdvanced: [urn(NETWORK, "network")] },
+        options.containerDbr,
+      ),
+    );
+    return engine.finishRun();
+  };
+
+  it("create-before-delete: the replacement exists before the old one goes, at the very end", async () => {
+    const provider = new MemoryProvider();
+    const engine = new UpdateEngine(provider);
+    await deploy(engine, { name: "net-a" });
+    provider.calls.length = 0;
+    // A container replaced create-before-delete needs a name of its own: Docker names are unique.
+    const plan = await deploy(
+      engine,
+      { name: "net-b" },
+      { containerDbr: false, containerName: "app-b" },
+    );
+    expect(plan.replace).toEqual(["app", "network"]);
+    expect(ops(plan.steps)).toEqual([
+      "create-replacement network",
+      "create-replacement app",
+      "delete-replaced app",
+      "delete-replaced network",
+    ]);
+  });
+
+  it("create-before-delete with a fixed container name fails as Docker does (Conflict)", async () => {
+    const engine = new UpdateEngine(new MemoryProvider());
+    await deploy(engine, { name: "net-a" });
+    await expect(deploy(engine, { name: "net-b" }, { containerDbr: false })).rejects.toThrow(
+      /app already exists/,
+    );
+    engine.abortRun();
+  });
+
+  it("delete-before-replace deletes the dependents the provider would replace first", async () => {
+    const provider = new MemoryProvider();
+    const engine = new UpdateEngine(provider);
+    await deploy(engine, { name: "net" });
+    const plan = await deploy(
+      engine,
+      { name: "net", labels: [{ label: "x", value: "1" }] },
+      {
+        networkDbr: true,
+      },
+    );
+    // calculateDependentReplacements: app's networksAdvanced is fed by the network and is
+    // ForceNew, so app is deleted before the network and re-created after it ("recreating").
+    expect(ops(plan.steps)).toEqual([
+      "delete-replaced app",
+      "delete-replaced network",
+      "create-replacement network",
+      "create-replacement app",
+    ]);
+    expect(plan.replace).toEqual(["app", "network"]);
+    expect(plan.keys).toMatchObject({ network: ["labels"], app: ["networksAdvanced"] });
+  });
+
+  it("destroy deletes dependents before what they depend on", async () => {
+    const engine = new UpdateEngine(new MemoryProvider());
+    await deploy(engine, { name: "net" });
+    const plan = await engine.destroy();
+    expect(ops(plan.steps)).toEqual(["delete app", "delete network"]);
+  });
+});
+
+describe("pulumi up after pulumi up, on the real program", () => {
+  it("a second run with nothing changed is all unchanged and calls no provider", async () => {
+    const stack = new MemoryStack();
+    const first = await stack.up();
+    expect(first.plan.create).toEqual(everything);
+    const calls = stack.provider.calls.length;
+    const second = await stack.up();
+    expect(second.plan.same).toEqual(everything);
+    expect(second.plan.steps).toEqual([]);
+    expect(stack.provider.calls.length, "provider calls").toBe(calls);
+    expect(second.run.outputs).toEqual(first.run.outputs);
+  });
+
+  it("scaling out 2+2 → 3+4 creates the new members and replaces only the proxy (its envs)", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const { plan } = await stack.up({ config: { staticBackends: 3, dynamicBackends: 4 } });
+    expect(plan.create).toEqual(["dynamic-3", "dynamic-4", "static-3"]);
+    expect(plan.replace).toEqual(["proxy"]);
+    expect(plan.keys.proxy).toEqual(["envs"]);
+    expect(plan.update).toEqual([]);
+    expect(plan.delete).toEqual([]);
+    // The proxy goes only once every new member exists.
+    const lastMemberCreated = Math.max(
+      ...plan.steps.filter((s) => s.op === "create").map((s) => s.ended),
+    );
+    const proxyDeleted = plan.steps.find((s) => s.name === "proxy" && s.op === "delete-replaced")!;
+    expect(proxyDeleted.started).toBeGreaterThanOrEqual(lastMemberCreated);
+  });
+
+  it("scaling in 3+4 → 1+1 deletes the removed members after the new proxy exists", async () => {
+    const stack = new MemoryStack();
+    await stack.up({ config: { staticBackends: 3, dynamicBackends: 4 } });
+    const { plan } = await stack.up({ config: { staticBackends: 1, dynamicBackends: 1 } });
+    expect(plan.delete).toEqual(["dynamic-2", "dynamic-3", "dynamic-4", "static-2", "static-3"]);
+    expect(plan.replace).toEqual(["proxy"]);
+    expect(plan.same).toEqual([
+      "dynamic",
+      "dynamic-1",
+      "dynamic-image",
+      "network",
+      "proxy-image",
+      "static",
+      "static-1",
+      "static-image",
+    ]);
+    const steps = ops(plan.steps);
+    const proxyCreated = steps.indexOf("create-replacement proxy");
+    for (const name of plan.delete)
+      expect(steps.indexOf(`delete ${name}`)).toBeGreaterThan(proxyCreated);
+    // Nothing removed is left on the (pretend) engine.
+    const live = [...stack.provider.live.values()].map((o) => o.name);
+    expect(live.filter((name) => /-(static|dynamic)-[2-4]$/.test(name))).toEqual([]);
+  });
+
+  it("an edited landing page rebuilds the static image and replaces its members and the proxy, nothing dynamic", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const edit = editedContext("docker-images/apache-php-image", (dir) =>
+      appendFileSync(path.join(dir, "index.php"), "\n<!-- edited -->\n"),
+    );
+    edits.push(edit);
+    const { plan } = await stack.up({
+      contextOverrides: { "docker-images/apache-php-image": edit.directory },
+    });
+    expect(plan.update).toEqual(["static-image"]);
+    expect(plan.replace).toEqual(["proxy", "static-1", "static-2"]);
+    expect(plan.same).toEqual(without("static-image", "proxy", "static-1", "static-2"));
+    // Delete-before-replace members: the engine deletes the proxy first (its envs are fed by
+    // them: calculateDependentReplacements), and creates it again only after both members.
+    const steps = ops(plan.steps);
+    expect(steps[0]).toBe("update static-image");
+    expect(steps[1]).toBe("delete-replaced proxy");
+    expect(steps.at(-1)).toBe("create-replacement proxy");
+  });
+
+  it("an edited API rebuilds the dynamic image and replaces its members and the proxy, nothing static", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const edit = editedContext("docker-images/express-image", (dir) =>
+      appendFileSync(path.join(dir, "app.js"), "\n// edited\n"),
+    );
+    edits.push(edit);
+    const { plan } = await stack.up({
+      contextOverrides: { "docker-images/express-image": edit.directory },
+    });
+    expect(plan.update).toEqual(["dynamic-image"]);
+    expect(plan.replace).toEqual(["dynamic-1", "dynamic-2", "proxy"]);
+    expect(plan.same).toEqual(without("dynamic-image", "proxy", "dynamic-1", "dynamic-2"));
+  });
+
+  it("a changed serverName, then a password set, replace only the proxy", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const renamed = await stack.up({ config: { serverName: "other.res.ch" } });
+    expect(renamed.plan.replace).toEqual(["proxy"]);
+    expect(renamed.plan.same).toEqual(without("proxy"));
+    const secured = await stack.up({
+      config: { serverName: "other.res.ch" },
+      secrets: { balancerManagerPassword: PASSWORD },
+    });
+    expect(secured.plan.replace).toEqual(["proxy"]);
+    expect(secured.plan.keys.proxy).toEqual(["envs"]);
+    expect(secured.plan.same).toEqual(without("proxy"));
+  });
+
+  it("destroy deletes every container before the network, and leaves nothing", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const plan = await stack.engine.destroy();
+    const steps = ops(plan.steps);
+    expect(steps.at(-1)).toBe("delete network");
+    expect(stack.engine.resources).toEqual([]);
+    expect([...stack.provider.live.values()].filter((o) => o.type !== IMAGE)).toEqual([]);
+  });
+});
