@@ -208,6 +208,14 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
+  it("ProxyHCExpr names fit Apache's 15-character limit (AH00526 stops Apache at start)", () => {
+    const names = [...directives(render(proxyEnv(2, 2))).matchAll(/^\s*ProxyHCExpr\s+(\S+)/gm)].map(
+      (m) => m[1],
+    );
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(name.length, name).toBeLessThanOrEqual(15);
+  });
+
   it("ProxyPass rules go from the local paths to /api/animals/ to the catch-all /, which maps to balancer://static/", () => {
     expect(proxyPasses(render(proxyEnv(2, 2)))).toEqual([
       ["/proxy-healthz", "!"],

@@ -60,8 +60,8 @@ const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=
  * keeps them busy longer (see reverse-proxy-mpm-event.conf on what busy workers cost).
  * https://httpd.apache.org/docs/2.4/mod/event.html#how-it-works
  */
-const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32 hcexpr=answers_as_static';
-const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=answers_as_dynamic';
+const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32 hcexpr=static_role';
+const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=dynamic_role';
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
 ob_start();
@@ -125,8 +125,10 @@ ob_start();
     # (or to any other container) leaves rotation instead of serving the wrong content. Both
     # backend images answer {"status":"ok","role":"<role>"}; hc('body') is that body.
     # https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html#proxyhcexpr
-    ProxyHCExpr answers_as_static {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"static"/}
-    ProxyHCExpr answers_as_dynamic {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"dynamic"/}
+    # Expression names are limited to 15 characters (AH00526 "Expression name limited to 15
+    # characters": longer names stop Apache at start).
+    ProxyHCExpr static_role {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"static"/}
+    ProxyHCExpr dynamic_role {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"dynamic"/}
 
     # Dynamic backends (Express): sticky. The balancer routes a request carrying ROUTEID=.<route> to
     # the member with that route; a new client, or one whose member is out of rotation, gets the next
