@@ -7,6 +7,9 @@
 # - Otherwise, as root: installs Debian's `docker.io` with apt-get when `dockerd` is missing,
 #   starts `dockerd` in the background (log: $DOCKERD_LOG, default /var/log/dockerd-ci.log)
 #   and waits up to $DOCKER_START_TIMEOUT seconds (default 60) for `docker info` to answer.
+# - A daemon it starts is recorded in $OWN_DOCKERD_PIDFILE (default /run/http-infra/dockerd.pid):
+#   the e2e suite restarts only an engine recorded there (test/support/dockerEngine.ts), never
+#   one it did not start.
 # - On failure it exits non-zero with the last lines of the daemon log.
 #
 # Meant for CI containers/VMs without systemd (e.g. `.ci/run`); on a desktop, start Docker
@@ -15,6 +18,7 @@ set -euo pipefail
 
 readonly DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd-ci.log}"
 readonly DOCKER_START_TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
+readonly OWN_DOCKERD_PIDFILE="${OWN_DOCKERD_PIDFILE:-/run/http-infra/dockerd.pid}"
 
 log() { printf 'start-docker: %s\n' "$*" >&2; }
 die() {
@@ -57,6 +61,8 @@ else
   # containerd is started by dockerd itself when no system containerd socket is running.
   nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   dockerd_pid=$!
+  mkdir -p "$(dirname "$OWN_DOCKERD_PIDFILE")"
+  echo "$dockerd_pid" >"$OWN_DOCKERD_PIDFILE"
 fi
 
 for ((waited = 0; waited < DOCKER_START_TIMEOUT; waited++)); do
