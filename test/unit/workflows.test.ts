@@ -1,0 +1,35 @@
+// The GitHub workflows, read as GitHub would run them: things that would fail on a real runner but
+// that no local test exercises.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..", "..");
+const workflow = (name: string) =>
+  load(readFileSync(join(ROOT, ".github/workflows", name), "utf8")) as {
+    jobs: Record<string, { env?: Record<string, string>; steps: Record<string, any>[] }>;
+  };
+
+describe("preview.yml", () => {
+  const steps = workflow("preview.yml").jobs.preview.steps;
+  const pulumi = steps.find((step) => String(step.uses).startsWith("pulumi/actions@"))!;
+
+  it("comments on the pull request only when the token can write: not from a fork", () => {
+    // A fork's pull request gets a read-only GITHUB_TOKEN; commenting with it fails the job.
+    expect(pulumi.with["comment-on-pr"]).toBe(
+      "${{ github.event.pull_request.head.repo.full_name == github.repository }}",
+    );
+  });
+
+  it("writes the preview to the job summary, which needs no token", () => {
+    const summary = steps.find((step) => String(step.run ?? "").includes("GITHUB_STEP_SUMMARY"));
+    expect(summary, "a step appends to $GITHUB_STEP_SUMMARY").toBeDefined();
+    expect(summary!.env.PREVIEW).toBe(`\${{ steps.${pulumi.id}.outputs.output }}`);
+  });
+
+  it("runs without repository secrets (forks get none): the passphrase falls back", () => {
+    const env = workflow("preview.yml").jobs.preview.env ?? {};
+    expect(env.PULUMI_CONFIG_PASSPHRASE).toMatch(/\|\| '[^']+'/);
+  });
+});
