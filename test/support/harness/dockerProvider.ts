@@ -107,6 +107,8 @@ export class DockerProvider implements Provider {
     const { contextDigest: _digest, ...build } = inputs.build;
     const id = await buildImage(this.docker, {
       ...build,
+      context: this.resolveContext(build.context),
+      dockerfile: build.dockerfile && this.resolveContext(build.dockerfile),
       tag: inputs.imageName,
       labels: this.labels,
     });

@@ -1,0 +1,239 @@
+// `pulumi up` after `pulumi up`, end to end: one stack deployed on the Docker engine through the
+// harness, then updated again and again (no-op, scaling, edited images, proxy settings) while a
+// client polls through the proxy on 127.0.0.1. Each step checks the plan the way a reader checks
+// `pulumi preview`, then the engine and the proxy. Required in CI.
+import { appendFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
+import { formatDowntime, startDowntimeProbe, type DowntimeReport } from "../support/downtimeProbe";
+import { DockerHarness } from "../support/harness/dockerHarness";
+import { editedContext, type EditedContext } from "../support/harness/editedContext";
+import type { Plan } from "../support/harness/engine";
+import { HttpSession } from "../support/httpSession";
+
+const STACK = "e2e-update";
+const PORT = 18250;
+const URL = `http://127.0.0.1:${PORT}/`;
+const PASSWORD = "e2e-update-manager-password";
+const STATIC_CONTEXT = "docker-images/apache-php-image";
+const DYNAMIC_CONTEXT = "docker-images/express-image";
+const LANDING_MARKER = "<!-- e2e-update: landing page edited -->";
+const API_MARKER = "// e2e-update: API edited";
+
+describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
+  const harness = new DockerHarness(STACK);
+  const edits: EditedContext[] = [];
+  let config: Record<string, string | number> = {};
+  let secrets: Record<string, string> | undefined;
+  let contextOverrides: Record<string, string> = {};
+  let destroyed = false;
+
+  const name = (role: string, index?: number) =>
+    `http-infra-${STACK}-${role}${index === undefined ? "" : `-${index}`}`;
+
+  /** Every container of the stack on the engine: name → id and start time. */
+  const containers = async () => {
+    const listed = await harness.docker.listContainers({
+      all: true,
+      filters: { label: [`http-infra.harness-stack=${STACK}`] },
+    });
+    const result: Record<string, { id: string; startedAt: string }> = {};
+    for (const summary of listed) {
+      const info = await harness.docker.getContainer(summary.Id).inspect();
+      result[info.Name.replace(/^\//, "")] = { id: info.Id, startedAt: info.State.StartedAt };
+    }
+    return result;
+  };
+
+  /** `pulumi up` with the current settings while the probe polls; returns plan and downtime. */
+  const up = async (label: string): Promise<{ plan: Plan; downtime: DowntimeReport }> => {
+    const probe = startDowntimeProbe(URL);
+    let plan: Plan;
+    try {
+      ({ plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides }));
+    } finally {
+      console.log(formatDowntime(label, await probe.stop()));
+    }
+    const downtime = await probe.stop();
+    const summary = (["create", "update", "replace", "delete"] as const)
+      .map((op) => `${op} [${plan[op].join(", ")}]`)
+      .join(", ");
+    console.log(`[plan] ${label}: ${summary}`);
+    return { plan, downtime };
+  };
+
+  /**
+   * Every member serves: fresh requests reach each static and each dynamic backend. A proxy just
+   * created finds its members by health check (hcinterval=2), so this keeps asking for up to 20 s.
+   */
+  const expectEveryMemberServes = async (statics: number, dynamics: number) => {
+    const expected = {
+      "/": Array.from({ length: statics }, (_, i) => name("static", i + 1)),
+      "/api/animals/": Array.from({ length: dynamics }, (_, i) => name("dynamic", i + 1)),
+    };
+    for (const [route, members] of Object.entries(expected)) {
+      const seen = new Set<string>();
+      const deadline = performance.now() + 20_000;
+      for (let i = 0; i < 400 && seen.size < members.length && performance.now() < deadline; i++) {
+        const reply = await new HttpSession(URL).get(route);
+        expect(reply.status, `${route} request ${i + 1}`).toBe(200);
+        if (reply.servedBy) seen.add(reply.servedBy);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect([...seen].sort(), `members serving ${route}`).toEqual([...members].sort());
+    }
+  };
+
+  /** The members the proxy is configured with, read from its environment. */
+  const proxyMembers = async () => {
+    const info = await harness.docker.getContainer(name("proxy")).inspect();
+    return (info.Config.Env ?? []).filter((e) => /^(STATIC|DYNAMIC)_APP_\d+=/.test(e)).length;
+  };
+
+  beforeAll(async () => {
+    config = { ...(await baseImageConfig(harness.docker)), proxyPort: PORT };
+    await harness.up({ stack: STACK, config });
+  }, 900_000);
+
+  afterAll(async () => {
+    for (const edit of edits) edit.remove();
+    // After a failed test, the destroy test never ran: leave nothing behind anyway.
+    if (!destroyed) await harness.destroy();
+    console.log(formatTimings(STACK, harness.timings));
+  }, 300_000);
+
+  it("a second run with nothing changed: all unchanged, no container restarted", async () => {
+    const before = await containers();
+    const { plan, downtime } = await up("no-op");
+    expect(plan.same.length).toBe(harness.state.length);
+    expect([...plan.create, ...plan.update, ...plan.replace, ...plan.delete]).toEqual([]);
+    expect(plan.steps, "no provider call").toEqual([]);
+    expect(await containers(), "same ids and start times").toEqual(before);
+    expect(downtime.failed, downtime.failures.join("; ")).toBe(0);
+  }, 300_000);
+
+  it("2+2 → 3+4 → 1+1 → 2+2: every member serves, removed ones are gone, only the proxy is replaced", async () => {
+    let previous = { statics: 2, dynamics: 2 };
+    for (const [statics, dynamics] of [
+      [3, 4],
+      [1, 1],
+      [2, 2],
+    ]) {
+      const before = await containers();
+      config = { ...config, staticBackends: statics, dynamicBackends: dynamics };
+      const { plan } = await up(
+        `${previous.statics}+${previous.dynamics} → ${statics}+${dynamics}`,
+      );
+      const members = (role: string, from: number, to: number) =>
+        Array.from({ length: Math.max(0, to - from) }, (_, i) => `${role}-${from + i + 1}`);
+      expect(plan.create).toEqual(
+        [
+          ...members("static", previous.statics, statics),
+          ...members("dynamic", previous.dynamics, dynamics),
+        ].sort(),
+      );
+      expect(plan.delete).toEqual(
+        [
+          ...members("static", statics, previous.statics),
+          ...members("dynamic", dynamics, previous.dynamics),
+        ].sort(),
+      );
+      expect(plan.replace, "only the proxy, for its envs").toEqual(["proxy"]);
+      expect(plan.update).toEqual([]);
+
+      const after = await containers();
+      // Members that stay were not touched; removed ones are gone from the engine.
+      for (const role of ["static", "dynamic"] as const) {
+        const count = role === "static" ? statics : dynamics;
+        const was = role === "static" ? previous.statics : previous.dynamics;
+        for (let i = 1; i <= Math.min(count, was); i++) {
+          expect(after[name(role, i)], `${name(role, i)} untouched`).toEqual(before[name(role, i)]);
+        }
+        for (let i = count + 1; i <= was; i++) {
+          expect(after[name(role, i)], `${name(role, i)} removed`).toBeUndefined();
+        }
+      }
+      expect(await proxyMembers(), "the proxy lists exactly the members").toBe(statics + dynamics);
+      await expectEveryMemberServes(statics, dynamics);
+      previous = { statics, dynamics };
+    }
+  }, 900_000);
+
+  it("an edited landing page replaces the static image's members and the proxy, not the dynamic side", async () => {
+    const before = await containers();
+    const edit = editedContext(STATIC_CONTEXT, (dir) =>
+      appendFileSync(path.join(dir, "index.php"), `\n${LANDING_MARKER}\n`),
+    );
+    edits.push(edit);
+    contextOverrides = { ...contextOverrides, [STATIC_CONTEXT]: edit.directory };
+    const { plan } = await up("landing page edited (static image rebuilt)");
+    expect(plan.update).toEqual(["static-image"]);
+    expect(plan.replace).toEqual(["proxy", "static-1", "static-2"]);
+    expect(plan.create).toEqual([]);
+    expect(plan.delete).toEqual([]);
+    const after = await containers();
+    for (const i of [1, 2]) {
+      expect(after[name("dynamic", i)], `dynamic-${i} untouched`).toEqual(
+        before[name("dynamic", i)],
+      );
+      expect(after[name("static", i)].id, `static-${i} replaced`).not.toBe(
+        before[name("static", i)].id,
+      );
+    }
+    const page = await new HttpSession(URL).get("/");
+    expect(page.body).toContain(LANDING_MARKER);
+    await expectEveryMemberServes(2, 2);
+  }, 900_000);
+
+  it("an edited API replaces the dynamic image's members and the proxy, not the static side", async () => {
+    const before = await containers();
+    const edit = editedContext(DYNAMIC_CONTEXT, (dir) =>
+      appendFileSync(path.join(dir, "app.js"), `\n${API_MARKER}\n`),
+    );
+    edits.push(edit);
+    contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const { plan } = await up("API edited (dynamic image rebuilt)");
+    expect(plan.update).toEqual(["dynamic-image"]);
+    expect(plan.replace).toEqual(["dynamic-1", "dynamic-2", "proxy"]);
+    const after = await containers();
+    for (const i of [1, 2]) {
+      expect(after[name("static", i)], `static-${i} untouched`).toEqual(before[name("static", i)]);
+      expect(after[name("dynamic", i)].id, `dynamic-${i} replaced`).not.toBe(
+        before[name("dynamic", i)].id,
+      );
+    }
+    await expectEveryMemberServes(2, 2);
+  }, 900_000);
+
+  it("serverName changed, then the manager password set: only the proxy is replaced", async () => {
+    for (const [label, change] of [
+      ["serverName changed", () => (config = { ...config, serverName: "updated.res.ch" })],
+      ["balancer-manager password set", () => (secrets = { balancerManagerPassword: PASSWORD })],
+    ] as const) {
+      const before = await containers();
+      change();
+      const { plan } = await up(label);
+      expect(plan.replace, label).toEqual(["proxy"]);
+      expect([...plan.create, ...plan.update, ...plan.delete], label).toEqual([]);
+      const after = await containers();
+      for (const [container, state] of Object.entries(before)) {
+        if (container === name("proxy")) expect(after[container].id).not.toBe(state.id);
+        else expect(after[container], `${container} untouched`).toEqual(state);
+      }
+    }
+    const manager = await new HttpSession(URL).get("/balancer-manager");
+    expect(manager.status, "the manager now asks for the password").toBe(401);
+    await expectEveryMemberServes(2, 2);
+  }, 900_000);
+
+  it("destroy leaves nothing on the engine", async () => {
+    destroyed = true;
+    expect(await harness.destroy()).toEqual({ containers: [], networks: [] });
+    const network = await harness.docker
+      .getNetwork(`http-infra-${STACK}-net`)
+      .inspect()
+      .catch(() => undefined);
+    expect(network, "the stack's network").toBeUndefined();
+  }, 300_000);
+});
