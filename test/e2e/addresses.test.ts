@@ -14,7 +14,7 @@ import {
 } from "../support/e2eStack";
 import { HttpSession, tally } from "../support/httpSession";
 
-const PORT = 18082;
+const PORT = 18085;
 const STACK = "e2e-addr";
 const FOREIGN = `http-infra-${STACK}-foreign`;
 
@@ -216,6 +216,53 @@ describeWithDocker("addresses that never drift", () => {
       "clients the foreign container served",
     ).toEqual([]);
   }, 180_000);
+
+  it("fails closed: a member whose address answers as the wrong kind of backend never serves", async () => {
+    // A second proxy on the stack's network, told that dynamic-1 is a *static* member.
+    const proxyImage = stack.run.resources.find((r) => r.name === "proxy")!.inputs.image as string;
+    const [static1] = stack.run.outputs.staticBackends as string[];
+    const [dynamic1, dynamic2] = stack.run.outputs.dynamicBackends as string[];
+    const misconfigured = `http-infra-${STACK}-misconfigured-proxy`;
+    await stack.harness.runContainer({
+      name: misconfigured,
+      image: proxyImage,
+      envs: [`STATIC_APP_1=${static1}`, `STATIC_APP_2=${dynamic1}`, `DYNAMIC_APP_1=${dynamic2}`],
+      networksAdvanced: [{ name: stack.run.outputs.networkName as string }],
+      ports: [{ internal: 80, external: PORT + 1, ip: "127.0.0.1" }],
+      wait: true,
+      waitTimeout: 60,
+    });
+    try {
+      // Let the health checks (every 2 s) see the impostor first.
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const servedBy: (string | null)[] = [];
+      for (let i = 0; i < 20; i++) {
+        const reply = await new HttpSession(`http://127.0.0.1:${PORT + 1}/`).get("/");
+        expect(reply.status, `request ${i + 1}`).toBe(200);
+        servedBy.push(reply.servedBy);
+      }
+      expect([...tally(servedBy).keys()], "only the real static member serves /").toEqual([
+        member("static", 1),
+      ]);
+    } finally {
+      await docker().getContainer(misconfigured).remove({ force: true });
+    }
+  }, 120_000);
+
+  it("refuses a networkSubnet that another network uses, naming the key, and leaves nothing behind", async () => {
+    const taken = stack.run.outputs.networkSubnet as string;
+    await expect(
+      deployStack({
+        stack: `${STACK}-clash`,
+        config: { proxyPort: PORT + 2, networkSubnet: taken },
+      }),
+    ).rejects.toThrow(`networkSubnet ${taken} overlaps network http-infra-${STACK}-net`);
+    const left = await docker().listContainers({
+      all: true,
+      filters: { name: [`http-infra-${STACK}-clash`] },
+    });
+    expect(left.map((c) => c.Names[0])).toEqual([]);
+  }, 300_000);
 
   const engine = ownEngine();
   const notOurs = "why" in engine ? engine.why : undefined;

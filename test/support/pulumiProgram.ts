@@ -176,6 +176,12 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     await pulumi.runtime.disconnect();
     if (rejections.length > 0) throw rejections[0];
     return { outputs, resources };
+  } catch (error) {
+    // An output failed early (e.g. the subnet check): the registrations built on it are still
+    // queued and will reject too. Let them settle into `collect` before the runner's handlers
+    // return, as the language host waits for outstanding work before it reports the failure.
+    await pulumi.runtime.disconnect().catch(() => undefined);
+    throw error;
   } finally {
     // Let rejections already queued surface into `collect` before the runner's handlers return.
     await new Promise((resolve) => setTimeout(resolve, 50));
