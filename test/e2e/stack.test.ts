@@ -247,6 +247,10 @@ describeWithDocker("the deployed stack", () => {
     );
     // No password in this stack: the balancer-manager is not served at all.
     expect((await new HttpSession(scale.url).get("/balancer-manager")).status).toBe(404);
+    // Both with default config: each got a subnet of its own on the one engine.
+    expect(scale.run.outputs.networkSubnet, "the second stack's subnet").not.toBe(
+      main.run.outputs.networkSubnet,
+    );
     // The first stack still serves from its own backends.
     const reply = await new HttpSession(main.url).get("/api/animals/");
     expect(reply.status).toBe(200);
