@@ -47,6 +47,11 @@ export interface RunProgramOptions {
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` does: outputs the mocks leave out are unknown. */
   preview?: boolean;
+  /**
+   * The program's entry module, absolute; the project's index.ts by default. The update bench
+   * points it at a patched copy to measure a proposed design (test/support/harness/programVariant.ts).
+   */
+  program?: string;
   /** `registration` is what the register request carried besides the inputs. */
   newResource(
     args: pulumi.runtime.MockResourceArgs,
@@ -166,7 +171,9 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   try {
     // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
     vi.resetModules();
-    const program: Record<string, unknown> = await import("../../index");
+    const program: Record<string, unknown> = options.program
+      ? await import(/* @vite-ignore */ options.program)
+      : await import("../../index");
 
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
