@@ -1,0 +1,149 @@
+// The fronts the benchmark compares, all on one stack's backends: the stack's own proxy, a
+// reference HAProxy (bench/haproxy/) on the stack's network, and one backend of each kind reached
+// directly (a separate container of the same image). Every one is published on 127.0.0.1 only.
+import { buildImage } from "../../test/support/harness/build";
+import type { DeployedStack } from "../../test/support/e2eStack";
+
+export const BENCH_PORTS = {
+  proxy: 18100,
+  haproxy: 18101,
+  directStatic: 18102,
+  directDynamic: 18103,
+};
+
+export type BenchPath = "/" | "/api/animals/";
+export const BENCH_PATHS: BenchPath[] = ["/api/animals/", "/"];
+export type FrontName = "direct" | "HAProxy" | "proxy";
+export const FRONT_NAMES: FrontName[] = ["direct", "HAProxy", "proxy"];
+
+/** What one load run aims at: a URL, the front container in the way, the backends behind it. */
+export interface Target {
+  front: FrontName;
+  path: BenchPath;
+  /** On 127.0.0.1. */
+  url: string;
+  /** The front's container (none when the backend is reached directly). */
+  frontId?: string;
+  /** The containers doing the backend work for this path. */
+  backendIds: string[];
+}
+
+const containerId = async (stack: DeployedStack, name: string) =>
+  (await stack.harness.docker.getContainer(name).inspect()).Id;
+
+/** The image the stack's program gave a container, by the container's name. */
+function imageOf(stack: DeployedStack, containerName: string): string {
+  const resource = stack.run.resources.find(
+    (r) => r.inputs.name === containerName && r.inputs.image,
+  );
+  if (!resource) throw new Error(`bench: the program declared no container ${containerName}`);
+  return resource.inputs.image;
+}
+
+/** Builds bench/haproxy on the stand-in Debian base when there is one, else on debian:bookworm-slim. */
+async function buildHaproxyImage(stack: DeployedStack): Promise<string> {
+  const docker = stack.harness.docker;
+  const standIn = "http-infra-base/debian:bookworm";
+  const hasStandIn = await docker
+    .getImage(standIn)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+  return buildImage(docker, {
+    context: "bench/haproxy",
+    tag: `http-infra-${stack.harness.stack}-haproxy:latest`,
+    args: { BASE_IMAGE: hasStandIn ? standIn : "debian:bookworm-slim" },
+    labels: {},
+  });
+}
+
+/** Starts HAProxy and the direct backends; returns where each front serves each path. */
+export async function startFronts(
+  stack: DeployedStack,
+): Promise<(front: FrontName, path: BenchPath) => Target> {
+  const { outputs } = stack.run;
+  const prefix = `http-infra-${stack.harness.stack}`;
+  const network = outputs.networkName as string;
+  const staticAddresses = outputs.staticBackends as string[];
+  const dynamicAddresses = outputs.dynamicBackends as string[];
+  if (staticAddresses.length !== 2 || dynamicAddresses.length !== 2) {
+    throw new Error("bench: the HAProxy reference is configured for 2 static + 2 dynamic backends");
+  }
+  const backends = {
+    static: await Promise.all([1, 2].map((i) => containerId(stack, `${prefix}-static-${i}`))),
+    dynamic: await Promise.all([1, 2].map((i) => containerId(stack, `${prefix}-dynamic-${i}`))),
+  };
+  const published = (port: number, internal: number) => [
+    { internal, external: port, ip: "127.0.0.1" },
+  ];
+
+  const haproxyImage = await buildHaproxyImage(stack);
+  const haproxy = await stack.harness.runContainer({
+    name: `${prefix}-haproxy`,
+    image: haproxyImage,
+    envs: [
+      ...staticAddresses.map((address, i) => `STATIC_APP_${i + 1}=${address}`),
+      ...dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
+    ],
+    networksAdvanced: [{ name: network }],
+    ports: published(BENCH_PORTS.haproxy, 80),
+    wait: true,
+    waitTimeout: 60,
+  });
+  const direct = async (role: "static" | "dynamic", port: number, internal: number) => {
+    const name = `${prefix}-direct-${role}`;
+    const created = await stack.harness.runContainer({
+      name,
+      hostname: name,
+      image: imageOf(stack, `${prefix}-${role}-1`),
+      networksAdvanced: [{ name: network }],
+      ports: published(port, internal),
+      wait: true,
+      waitTimeout: 120,
+    });
+    return created.id as string;
+  };
+  const directStatic = await direct("static", BENCH_PORTS.directStatic, 80);
+  const directDynamic = await direct("dynamic", BENCH_PORTS.directDynamic, 3000);
+
+  const haproxyUrl = `http://127.0.0.1:${BENCH_PORTS.haproxy}`;
+  const proxyId = await containerId(stack, outputs.proxyContainerName as string);
+  const role = (path: BenchPath) => (path === "/" ? "static" : "dynamic");
+  return (front: FrontName, path: BenchPath): Target => {
+    switch (front) {
+      case "direct":
+        return path === "/"
+          ? {
+              front,
+              path,
+              url: `http://127.0.0.1:${BENCH_PORTS.directStatic}/`,
+              backendIds: [directStatic],
+            }
+          : // Express serves the animals at its root: the fronts strip "/api/animals/".
+            {
+              front,
+              path,
+              url: `http://127.0.0.1:${BENCH_PORTS.directDynamic}/`,
+              backendIds: [directDynamic],
+            };
+      case "HAProxy":
+        return {
+          front,
+          path,
+          url: haproxyUrl + path,
+          frontId: haproxy.id as string,
+          backendIds: backends[role(path)],
+        };
+      case "proxy":
+        return {
+          front,
+          path,
+          url: new URL(path, stack.url).toString(),
+          frontId: proxyId,
+          backendIds: backends[role(path)],
+        };
+    }
+  };
+}
