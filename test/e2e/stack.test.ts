@@ -1,7 +1,6 @@
 // End to end: the real index.ts deployed on a Docker engine through the harness, checked only
 // through the proxy's published 127.0.0.1 port, then destroyed. Required in CI; skipped outside CI
 // when no engine answers (the reason is printed).
-import autocannon from "autocannon";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -131,50 +130,6 @@ describeWithDocker("the deployed stack", () => {
     // The manager shows members as URLs, which leave out the default port 80.
     for (const member of members) expect(manager.body).toContain(member.replace(/:80$/, ""));
   });
-
-  it("serves 200 concurrent sticky sessions x 20 requests with no error, one backend each", async () => {
-    const sessions = Array.from({ length: 200 }, () => new HttpSession(main.url, 15_000));
-    const results = await Promise.all(
-      sessions.map(async (session) => {
-        const servedBy: (string | null)[] = [];
-        const errors: string[] = [];
-        for (let i = 0; i < 20; i++) {
-          const reply = await session.get("/api/animals/").catch((error: Error) => error);
-          if (reply instanceof Error) errors.push(`${reply.message} (${String(reply.cause)})`);
-          else if (reply.status !== 200) errors.push(`HTTP ${reply.status}`);
-          else servedBy.push(reply.servedBy);
-        }
-        return { errors, backends: new Set(servedBy) };
-      }),
-    );
-    expect(
-      results.flatMap((r) => r.errors),
-      "errors",
-    ).toEqual([]);
-    expect(
-      results.filter((r) => r.backends.size !== 1),
-      "sessions that moved",
-    ).toEqual([]);
-    const used = new Set(results.flatMap((r) => [...r.backends]));
-    expect(used.size, "both dynamic backends used").toBe(2);
-  }, 120_000);
-
-  it("holds 500 concurrent client connections without refusing or resetting any", async () => {
-    // 500 connections open at once, each sending requests back to back for 5 s. A refused or
-    // reset connection counts as an autocannon error.
-    const result = await autocannon({
-      url: new URL("/api/animals/", main.url).toString(),
-      connections: 500,
-      duration: 5,
-      timeout: 10,
-    });
-    expect(
-      { errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
-      "500 connections",
-    ).toEqual({ errors: 0, timeouts: 0, non2xx: 0 });
-    expect(result["2xx"], "every completed request succeeded").toBe(result.requests.total);
-    expect(result["2xx"], "each connection was served").toBeGreaterThanOrEqual(500);
-  }, 120_000);
 
   it("moves a sticky client to the live dynamic backend within 2 s when its own stops", async () => {
     const session = new HttpSession(main.url);

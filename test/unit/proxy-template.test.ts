@@ -178,10 +178,27 @@ describeWithPhp("proxy vhost template", () => {
           "hcmethod=GET",
           "hcuri=/healthz",
           "hcinterval=2",
-          "hcfails=1",
-          "hcpasses=1",
+          // a busy member must miss 3 checks in a row to leave rotation (issue 9), and pass 2 to return
+          "hcfails=3",
+          "hcpasses=2",
         ]),
       );
+    }
+  });
+
+  it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
+    const config = render(proxyEnv(2, 3));
+    for (const member of balancerMembers(section(config, "Proxy", "balancer://static"))) {
+      expect(
+        member.options.filter((o) => o.startsWith("max=")),
+        member.address,
+      ).toEqual(["max=128"]);
+    }
+    for (const member of balancerMembers(section(config, "Proxy", "balancer://dynamic"))) {
+      expect(
+        member.options.filter((o) => o.startsWith("max=")),
+        member.address,
+      ).toEqual([]);
     }
   });
 

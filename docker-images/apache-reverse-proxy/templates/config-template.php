@@ -42,25 +42,29 @@ try {
  *   ttl=30 keepalive=On  pooled backend connections are dropped after 30 s idle, well before the
  *                        backends' 65 s keep-alive timeout: if the backend closed first, the next
  *                        request sent on that connection would fail with a 502
- *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; one failure takes the member out
- *                        of rotation (sticky clients move to a live member), one success brings it back
+ *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; 3 failures in a row take the
+ *                        member out of rotation (sticky clients move to a live member), 2 successes
+ *                        bring it back: HAProxy's defaults (fall 3, rise 2). With hcfails=1, one check
+ *                        that missed connectiontimeout=1 on a busy but alive member took it out for a
+ *                        whole interval, and every new session in that window went to the other
+ *                        member (issue 9). A member that really dies is still avoided at once: the
+ *                        request that fails on it fails over and puts it in error state (retry=5).
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html
  */
 const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=On'
-    . ' hcmethod=GET hcuri=/healthz hcinterval=2 hcfails=1 hcpasses=1';
+    . ' hcmethod=GET hcuri=/healthz hcinterval=2 hcfails=3 hcpasses=2';
 
 /*
- * Static members only: at most 32 pooled connections per proxy process (max=32). With ServerLimit 4
- * (reverse-proxy-mpm-event.conf) that is 128 per member, under the 150 workers of the static
- * backends' prefork Apache: more connections than workers would wait in the backend's listen queue
- * behind idle pooled ones and end as 502/504s under load; instead, requests wait here for a free
- * pooled connection. The Express members take the default (ThreadsPerChild per process): Node has
- * no worker limit, and a cap there only makes proxy threads queue for a backend connection, which
- * keeps them busy longer (see reverse-proxy-mpm-event.conf on what busy workers cost).
- * https://httpd.apache.org/docs/2.4/mod/event.html#how-it-works
+ * Static members only: at most 128 pooled connections to each (max=128; the proxy is one process,
+ * see reverse-proxy-mpm-worker.conf), under the 150 workers of the static backends' prefork Apache:
+ * more connections than workers would wait in the backend's listen queue behind idle pooled ones
+ * and end as 502/504s under load; instead, requests wait here for a free pooled connection. The
+ * Express members take the default (ThreadsPerChild): Node has no worker limit, and a cap there
+ * only makes proxy threads queue for a backend connection.
+ * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (max)
  */
-const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=32 hcexpr=static_role';
+const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=128 hcexpr=static_role';
 const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=dynamic_role';
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
