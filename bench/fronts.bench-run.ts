@@ -15,6 +15,7 @@ import {
   BENCH_PATHS,
   BENCH_PORTS,
   FRONT_NAMES,
+  removeFronts,
   startFronts,
   type BenchPath,
   type FrontName,
@@ -73,7 +74,10 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
   assertWrkInstalled();
   const report: Record<string, unknown> = { rounds, seconds, startedAt: new Date().toISOString() };
   const deployStarted = performance.now();
-  let stack = await deployStack({ stack: "bench", config: { proxyPort: BENCH_PORTS.proxy } });
+  let stack = await deployStack({
+    stack: "bench-fronts",
+    config: { proxyPort: BENCH_PORTS.proxy },
+  });
   try {
     const firstDeploy = await secondsToFirst200(stack.url, deployStarted);
     console.log(`deploy to the first 200 (build cache as found): ${firstDeploy.toFixed(1)}s`);
@@ -197,12 +201,13 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
     );
     report.throughput = summary;
   } finally {
+    await removeFronts(stack);
     expect(await stack.harness.destroy()).toEqual({ containers: [], networks: [] });
   }
 
   // Warm deploy: the images are in the build cache now, as on a developer's second `pulumi up`.
   const warmStarted = performance.now();
-  stack = await deployStack({ stack: "bench", config: { proxyPort: BENCH_PORTS.proxy } });
+  stack = await deployStack({ stack: "bench-fronts", config: { proxyPort: BENCH_PORTS.proxy } });
   try {
     const warm = await secondsToFirst200(stack.url, warmStarted);
     const phases = Object.entries(stack.harness.timings)

@@ -7,5 +7,7 @@ export default defineConfig({
     include: ["bench/**/*.bench-run.ts"],
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // One benchmark at a time: two at once share the 2 cores and skew each other's numbers.
+    fileParallelism: false,
   },
 });

@@ -59,6 +59,19 @@ async function buildHaproxyImage(stack: DeployedStack): Promise<string> {
   });
 }
 
+/** Removes the containers startFronts added (the stack's own destroy leaves them to their maker). */
+export async function removeFronts(stack: DeployedStack): Promise<void> {
+  const prefix = `http-infra-${stack.harness.stack}`;
+  for (const name of [`${prefix}-haproxy`, `${prefix}-direct-static`, `${prefix}-direct-dynamic`]) {
+    await stack.harness.docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+}
+
 /** Starts HAProxy and the direct backends; returns where each front serves each path. */
 export async function startFronts(
   stack: DeployedStack,
