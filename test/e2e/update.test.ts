@@ -7,9 +7,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
 import { formatDowntime, startDowntimeProbe, type DowntimeReport } from "../support/downtimeProbe";
-import { DockerHarness } from "../support/harness/dockerHarness";
+import { DockerHarness, HARNESS_LABEL } from "../support/harness/dockerHarness";
+import { DockerProvider } from "../support/harness/dockerProvider";
+import { UpdateEngine, type Plan } from "../support/harness/engine";
+import { CONTAINER } from "../support/harness/inputs";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
-import type { Plan } from "../support/harness/engine";
 import { HttpSession } from "../support/httpSession";
 
 const STACK = "e2e-update";
@@ -36,7 +38,7 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
   const containers = async () => {
     const listed = await harness.docker.listContainers({
       all: true,
-      filters: { label: [`http-infra.harness-stack=${STACK}`] },
+      filters: { label: [`${HARNESS_LABEL}=${STACK}`] },
     });
     const result: Record<string, { id: string; startedAt: string }> = {};
     for (const summary of listed) {
@@ -226,6 +228,49 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
     expect(manager.status, "the manager now asks for the password").toBe(401);
     await expectEveryMemberServes(2, 2);
   }, 900_000);
+
+  it("a changed restart policy is updated in place: same container, new policy (provider's ContainerUpdate)", async () => {
+    // The program has no setting that changes only `restart`, so this drives the harness's engine
+    // and Docker provider directly with one container of the stack's static image.
+    const provider = new DockerProvider(harness.docker, { [HARNESS_LABEL]: STACK }, (_, work) =>
+      work(),
+    );
+    const engine = new UpdateEngine(provider);
+    const image = harness.state.find((r) => r.name === "static-image")!.outputs.repoDigest;
+    const containerName = `http-infra-${STACK}-restart-probe`;
+    const deploy = async (restart: string) => {
+      engine.beginRun();
+      await engine.register(
+        {
+          type: CONTAINER,
+          name: "restart-probe",
+          custom: true,
+          inputs: { name: containerName, image, restart, wait: true, waitTimeout: 120 },
+        },
+        {
+          urn: `urn:pulumi:${STACK}::http-infra::${CONTAINER}::restart-probe`,
+          parent: "",
+          deleteBeforeReplace: undefined,
+          dependencies: [],
+          propertyDependencies: {},
+        },
+      );
+      return engine.finishRun();
+    };
+    try {
+      await deploy("no");
+      const before = await harness.docker.getContainer(containerName).inspect();
+      const plan = await deploy("unless-stopped");
+      expect(plan.update).toEqual(["restart-probe"]);
+      expect(plan.keys["restart-probe"]).toEqual(["restart"]);
+      const after = await harness.docker.getContainer(containerName).inspect();
+      expect(after.Id, "the same container").toBe(before.Id);
+      expect(after.State.StartedAt, "not restarted").toBe(before.State.StartedAt);
+      expect(after.HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
+    } finally {
+      await engine.destroy();
+    }
+  }, 300_000);
 
   it("destroy leaves nothing on the engine", async () => {
     destroyed = true;
