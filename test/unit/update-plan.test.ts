@@ -335,6 +335,35 @@ describe("pulumi up after pulumi up, on the real program", () => {
     expect(secured.plan.same).toEqual(without("proxy"));
   });
 
+  it("a changed proxyPort replaces only the proxy (ports is ForceNew)", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const { plan } = await stack.up({ config: { proxyPort: 8081 } });
+    expect(plan.replace).toEqual(["proxy"]);
+    expect(plan.keys.proxy).toEqual(["ports"]);
+    expect(plan.same).toEqual(without("proxy"));
+  });
+
+  it("a changed networkSubnet replaces the network, deleting every container on it first", async () => {
+    const stack = new MemoryStack();
+    await stack.up({ config: { networkSubnet: "10.251.7.0/24" } });
+    const { plan } = await stack.up({ config: { networkSubnet: "10.251.8.0/24" } });
+    const containers = ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"];
+    expect(plan.replace).toEqual([...containers, "network"].sort());
+    // Delete-before-replace network: calculateDependentReplacements finds every container (its
+    // networksAdvanced is fed by the network, and ForceNew); they go first, the proxy before the
+    // members whose addresses feed it, and come back after the new network.
+    const steps = ops(plan.steps);
+    const networkDeleted = steps.indexOf("delete-replaced network");
+    for (const name of containers) {
+      expect(steps.indexOf(`delete-replaced ${name}`), name).toBeLessThan(networkDeleted);
+      expect(steps.indexOf(`create-replacement ${name}`), name).toBeGreaterThan(
+        steps.indexOf("create-replacement network"),
+      );
+    }
+    expect(steps.indexOf("delete-replaced proxy")).toBe(0);
+  });
+
   it("destroy deletes every container before the network, and leaves nothing", async () => {
     const stack = new MemoryStack();
     await stack.up();
