@@ -134,13 +134,44 @@ describeWithPhp("proxy vhost template", () => {
     expect(dynamic).toMatch(/^\s*ProxySet stickysession=ROUTEID lbmethod=byrequests\s*$/m);
   });
 
+  it("new sessions have a balancer of their own, with the same members, routes and options", () => {
+    const config = render(proxyEnv(2, 3));
+    const sticky = section(config, "Proxy", "balancer://dynamic");
+    const fresh = section(config, "Proxy", "balancer://dynamic-new");
+    // Same routes: a cookie set by either balancer is understood by the other.
+    expect(fresh).toBe(sticky);
+    expect(balancerMembers(fresh)).toHaveLength(3);
+  });
+
+  it("only requests without a ROUTEID cookie go to balancer://dynamic-new", () => {
+    const config = directives(render(proxyEnv(2, 2)));
+    const rule =
+      /RewriteCond "%\{HTTP_COOKIE\}" "(.*)"\n\s*RewriteRule "\^\/api\/animals\/\(\.\*\)\$" "balancer:\/\/dynamic-new\/\$1" \[P\]/;
+    const match = rule.exec(config);
+    expect(
+      match,
+      "a cookie condition right before the rewrite to balancer://dynamic-new",
+    ).not.toBeNull();
+    expect(config).toMatch(/^\s*RewriteEngine On$/m);
+    // The condition, negated, as Apache's PCRE reads it (the same syntax in JavaScript here).
+    const hasRoute = new RegExp(match![1].replace(/^!/, ""));
+    expect(match![1].startsWith("!"), "the rule applies when the cookie is absent").toBe(true);
+    for (const header of ["ROUTEID=.1", "a=b; ROUTEID=.2", "a=b;ROUTEID=.2"]) {
+      expect(hasRoute.test(header), header).toBe(true);
+    }
+    for (const header of ["", "a=b", "XROUTEID=.1", "ROUTEID=", "MYROUTEID=.1; a=b"]) {
+      expect(hasRoute.test(header), header).toBe(false);
+    }
+  });
+
   it("static members are not sticky: stickysession appears only in the dynamic balancer", () => {
     const config = render(proxyEnv(2, 2));
     expect(section(config, "Proxy", "balancer://static")).toMatch(
       /^\s*ProxySet lbmethod=byrequests\s*$/m,
     );
     expect(section(config, "Proxy", "balancer://static")).not.toContain("stickysession");
-    expect(directives(config).match(/stickysession/g)).toHaveLength(1);
+    // balancer://dynamic and balancer://dynamic-new, nowhere else.
+    expect(directives(config).match(/stickysession/g)).toHaveLength(2);
   });
 
   it("the ROUTEID cookie is set only on /api/animals/, only when the route changes, Path=/ HttpOnly SameSite=Lax", () => {
