@@ -33,7 +33,8 @@ interface TypeRules {
   properties: Record<string, ChangeRule>;
   /**
    * `Optional` + `Computed` attributes: leaving one out keeps the value in the state, so the
-   * plan shows no change (Terraform's schema.Schema `Computed`).
+   * plan shows no change (terraform-plugin-sdk helper/schema/schema.go `schemaMap.diffString` /
+   * `diffSet`: a removed value of a Computed attribute yields no diff).
    */
   computed: ReadonlySet<string>;
   /** `TypeSet` attributes: their order is not part of the value. */
@@ -191,7 +192,8 @@ export function diffInputs(
     }
     changedKeys.push(key);
     // An unknown value for a ForceNew attribute: Terraform plans a replacement
-    // (terraform-plugin-sdk schemaMap.diff marks RequiresNew on a computed ForceNew value).
+    // (hashicorp/terraform-plugin-sdk helper/schema/schema.go `Schema.finalizeDiff`:
+    // `RequiresNew = Old != New || NewComputed` when ForceNew).
     if (rule === "replace") replaceKeys.push(key);
   }
   return { changedKeys, replaceKeys, deleteBeforeReplace: rules.deleteBeforeReplace };
