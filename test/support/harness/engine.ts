@@ -154,7 +154,7 @@ export class UpdateEngine {
 
     const inputs = this.provider.check(args.type, args.name, args.inputs);
 
-    // Case 1 of generateResourceSteps, "recreating": a delete-before-replace chain already deleted
+    // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
     // this resource as a dependent; seen again, it is a replacement (a create, no diff).
     if (old && run.deleted.has(urn)) {
       const created = await this.step("create-replacement", args.name, () =>
@@ -165,7 +165,7 @@ export class UpdateEngine {
       return { id: created.id, outputs: created.outputs };
     }
 
-    // Case 4: no old state, a create step.
+    // continueStepsFromImport, Case 4: no old state, a create step.
     if (!old) {
       const created = await this.step("create", args.name, () =>
         this.provider.create(args.type, args.name, inputs),
