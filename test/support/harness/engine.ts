@@ -5,7 +5,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Registration } from "../pulumiProgram";
 import {
-  changeRules,
   deleteBeforeReplace as chooseDeleteBeforeReplace,
   diffInputs,
   UNKNOWN,
@@ -377,8 +376,4 @@ export class UpdateEngine {
     for (const op of ["create", "update", "replace", "delete", "same"] as const) plan[op].sort();
     return plan;
   }
-}
-
-export function isModelledType(type: string): boolean {
-  return type in changeRules;
 }
