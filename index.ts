@@ -8,9 +8,9 @@ import { BackendPool } from "./src/backends";
 import { buildImages } from "./src/images";
 import { stackNames } from "./src/naming";
 import { stackNetwork } from "./src/network";
-import { isSecretConfig } from "./src/secretConfig";
 import { proxyContainer } from "./src/proxy";
 import { proxyUrl } from "./src/proxyEnvironment";
+import { isSecretConfig } from "./src/secretConfig";
 import { validateSettings } from "./src/settings";
 
 // Config is read once and validated before any resource exists: bad input stops here, naming the key.

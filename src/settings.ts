@@ -29,7 +29,7 @@ export interface Settings {
   proxyPort: number;
   proxyBindAddress: string;
   serverName: string;
-  /** Undefined lets Docker pick a free subnet. */
+  /** Undefined lets the program pick a free /24 for the stack (src/addressing.ts chooseSubnet). */
   networkSubnet: string | undefined;
   staticBaseImage: string;
   dynamicBaseImage: string;
