@@ -62,27 +62,18 @@ describeWithDocker("the stack under load", () => {
     }
   }
 
-  it("serves 200 concurrent sticky sessions x 50 requests: no error, one backend each, an even split", async () => {
-    expectEvenStickySessions(
-      await stickyLoad({
-        url: stack.url,
-        sessions: 200,
-        requestsPerSession: 50,
-        timeoutMs: 10_000,
-      }),
-    );
-  }, 180_000);
-
-  it("serves 500 concurrent sticky sessions x 20 requests: no error, one backend each, an even split", async () => {
-    expectEvenStickySessions(
-      await stickyLoad({
-        url: stack.url,
-        sessions: 500,
-        requestsPerSession: 20,
-        timeoutMs: 10_000,
-      }),
-    );
-  }, 180_000);
+  it.each([
+    [200, 50],
+    [500, 20],
+  ])(
+    "serves %i concurrent sticky sessions x %i requests: no error, one backend each, an even split",
+    async (sessions, requestsPerSession) => {
+      expectEvenStickySessions(
+        await stickyLoad({ url: stack.url, sessions, requestsPerSession, timeoutMs: 10_000 }),
+      );
+    },
+    180_000,
+  );
 
   it("sticky traffic on one backend does not skew how new sessions are dealt", async () => {
     // One session pinned to a member sends 300 requests: byrequests counted each of them, and then
