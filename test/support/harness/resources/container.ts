@@ -1,0 +1,423 @@
+// docker.Container: pulumi-docker bridges kreuzwerker/terraform-provider-docker's
+// `docker_container` (internal/provider/resource_docker_container.go for the schema,
+// resource_docker_container_funcs.go for create/read/update/delete).
+import type Docker from "dockerode";
+import type { ResourceState } from "../engine";
+import {
+  durationNs,
+  goDuration,
+  ignoreMissing,
+  ignoreNotModified,
+  ignoreStopped,
+  labelMap,
+  type LabelInput,
+} from "./engineApi";
+import { InitializationError, type DockerContext, type ResourceModule } from "./types";
+
+export const CONTAINER = "docker:index/container:Container";
+
+export interface ContainerInputs {
+  name: string;
+  image: string;
+  hostname?: string;
+  envs?: string[];
+  command?: string[];
+  user?: string;
+  labels?: LabelInput;
+  networksAdvanced?: { name: string; aliases?: string[]; ipv4Address?: string }[];
+  ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
+  healthcheck?: {
+    tests?: string[];
+    interval?: string;
+    timeout?: string;
+    startPeriod?: string;
+    retries?: number;
+  };
+  restart?: string;
+  wait?: boolean;
+  waitTimeout?: number;
+  mustRun?: boolean;
+  start?: boolean;
+  destroyGraceSeconds?: number;
+}
+
+/** The error text of v4.5.0 resource_docker_container_funcs.go `errContainerFailedToBeInHealthyState`. */
+export const FAILED_TO_BE_HEALTHY = "container failed to be in healthy state";
+
+/**
+ * resourceDockerContainerCreate's `wait` (v4.5.0): a goroutine inspects the container every
+ * second until its health is "healthy", under a context that ends after `wait_timeout` seconds;
+ * it does not look at whether the container still runs, so one that exited is polled until the
+ * timeout, which fails with errContainerFailedToBeInHealthyState. A container without a
+ * healthcheck fails at once with the provider's own message. `capSeconds` (a test's shorter
+ * wait, ProviderWaits.containerWaitCapSeconds) bounds the timeout.
+ */
+async function waitHealthy(
+  container: Docker.Container,
+  timeoutSeconds: number,
+  capSeconds: number | undefined,
+) {
+  const seconds = capSeconds === undefined ? timeoutSeconds : Math.min(timeoutSeconds, capSeconds);
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const info = await container.inspect();
+    if (!info.State?.Health) {
+      throw new Error(
+        "you have supplied a 'wait' argument, but the container does not have a healthcheck " +
+          "defined. Please remove the 'wait' argument or add a 'healthcheck' attribute",
+      );
+    }
+    if (info.State.Health.Status === "healthy") return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(FAILED_TO_BE_HEALTHY);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, left)));
+  }
+}
+
+/** Go's time.Duration.String() of a Docker healthcheck duration (nanoseconds, 0 when unset). */
+const healthDuration = (ns: number | undefined) => goDuration(ns ?? 0);
+
+/**
+ * resourceDockerContainerRead (v4.5.0 resource_docker_container_funcs.go) over the prior state:
+ * the container gone → undefined ("This container doesn't exist anymore": SetId("")); else the
+ * attributes it sets from ContainerInspect, the rest kept from the state. For the inputs the
+ * harness implements:
+ * - set from Docker: name (leading "/" trimmed), image (the image id when the state's image is a
+ *   `sha256:` id, else Config.Image), hostname, command, user, restart, healthcheck (when the
+ *   container has one: the image's HEALTHCHECK too), network_data, and `ports` (only when the
+ *   state has ports, and only when the container runs or must_run is set: from
+ *   NetworkSettings.Ports, which is empty for a stopped container);
+ * - a stopped container: exit_code, and must_run set to false when it was true ("This creates a
+ *   state drift that Terraform will detect and trigger an update");
+ * - never read: envs and labels ("We decided not to set the environment variables and labels"),
+ *   networks_advanced (only when empty, for import), wait, wait_timeout, start,
+ *   destroy_grace_seconds.
+ */
+export async function readContainer(
+  docker: Docker,
+  id: string,
+  prior: Record<string, any>,
+): Promise<Record<string, any> | undefined> {
+  // fetchDockerContainer: ContainerList(all) and a match on the id, so any other error fails.
+  const listed = await docker.listContainers({ all: true, filters: { id: [id] } });
+  if (!listed.some((summary) => summary.Id === id)) return undefined;
+  const info = await docker.getContainer(id).inspect();
+  const running = info.State.Running;
+  const outputs: Record<string, any> = { ...prior };
+  if (prior.ports !== undefined && (running || prior.mustRun !== false)) {
+    outputs.ports = flattenContainerPorts(info.NetworkSettings.Ports ?? {});
+  }
+  outputs.networkDatas = Object.entries(info.NetworkSettings.Networks ?? {}).map(
+    ([networkName, data]) => ({
+      networkName,
+      ipAddress: data.IPAddress,
+      ipPrefixLength: data.IPPrefixLen,
+      gateway: data.Gateway,
+      macAddress: data.MacAddress,
+      globalIpv6Address: data.GlobalIPv6Address,
+      globalIpv6PrefixLength: data.GlobalIPv6PrefixLen,
+      ipv6Gateway: data.IPv6Gateway,
+    }),
+  );
+  if (!running) {
+    outputs.exitCode = info.State.ExitCode;
+    if (outputs.mustRun !== false) outputs.mustRun = false;
+  }
+  outputs.name = info.Name.replace(/^\/+/, "");
+  outputs.image = String(prior.image ?? "").startsWith("sha256:") ? info.Image : info.Config.Image;
+  outputs.hostname = info.Config.Hostname;
+  outputs.command = info.Config.Cmd ?? undefined;
+  outputs.user = info.Config.User;
+  outputs.restart = info.HostConfig.RestartPolicy?.Name ?? "";
+  const health = info.Config.Healthcheck;
+  if (health) {
+    outputs.healthcheck = {
+      tests: health.Test,
+      interval: healthDuration(health.Interval),
+      timeout: healthDuration(health.Timeout),
+      startPeriod: healthDuration(health.StartPeriod),
+      retries: health.Retries ?? 0,
+    };
+  }
+  return outputs;
+}
+
+/**
+ * resource_docker_container_structures.go `flattenContainerPorts`: one entry per host binding,
+ * ports in order, with the HostIp Docker reports (an engine may list 0.0.0.0 and :: for one port).
+ */
+function flattenContainerPorts(
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null>,
+) {
+  const byPort = Object.keys(ports).sort((a, b) => {
+    const [portA, protoA] = a.split("/");
+    const [portB, protoB] = b.split("/");
+    return Number(portA) - Number(portB) || protoA.localeCompare(protoB);
+  });
+  return byPort.flatMap((key) => {
+    const [internal, protocol] = key.split("/");
+    return (ports[key] ?? []).map((binding) => ({
+      internal: Number(internal),
+      external: Number(binding.HostPort) || 0,
+      ip: binding.HostIp,
+      protocol,
+    }));
+  });
+}
+
+/**
+ * resourceDockerContainerCreate (v4.5.0): ContainerCreate, **SetId**, NetworkConnect for the
+ * other networks, ContainerStart, the `wait` for health, then resourceDockerContainerRead. Once
+ * the id is set, a failure (start, wait) leaves the container in the state: the SDK returns the
+ * state with the id and the error (terraform-plugin-sdk helper/schema/resource.go `Apply` returns
+ * `data.State()` beside the create's diagnostics; computed attributes the create never set, such
+ * as network_data, are absent), and the bridge turns that into an initialization error
+ * (InitializationError here).
+ */
+export async function createContainer(
+  docker: Docker,
+  inputs: ContainerInputs,
+  extraLabels: Record<string, string>,
+  waitCapSeconds: number | undefined,
+): Promise<{ id: string; outputs: Record<string, any> }> {
+  const [firstNetwork, ...otherNetworks] = inputs.networksAdvanced ?? [];
+  const endpoint = (n: NonNullable<ContainerInputs["networksAdvanced"]>[number]) => ({
+    Aliases: n.aliases,
+    IPAMConfig: n.ipv4Address ? { IPv4Address: n.ipv4Address } : undefined,
+  });
+  const portKey = (p: { internal: number; protocol?: string }) =>
+    `${p.internal}/${p.protocol ?? "tcp"}`;
+  const health = inputs.healthcheck;
+
+  const container = await docker.createContainer({
+    name: inputs.name,
+    Hostname: inputs.hostname,
+    Image: inputs.image,
+    Env: inputs.envs ?? [],
+    Cmd: inputs.command,
+    User: inputs.user,
+    Labels: labelMap(inputs.labels, extraLabels),
+    ExposedPorts: Object.fromEntries((inputs.ports ?? []).map((p) => [portKey(p), {}])),
+    Healthcheck: health && {
+      Test: health.tests,
+      Interval: durationNs(health.interval),
+      Timeout: durationNs(health.timeout),
+      StartPeriod: durationNs(health.startPeriod),
+      Retries: health.retries,
+    },
+    HostConfig: {
+      // The provider's default bind address is 0.0.0.0 when `ip` is omitted.
+      PortBindings: Object.fromEntries(
+        (inputs.ports ?? []).map((p) => [
+          portKey(p),
+          [{ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external ? String(p.external) : "" }],
+        ]),
+      ),
+      RestartPolicy: { Name: inputs.restart ?? "no" },
+      NetworkMode: firstNetwork?.name,
+    },
+    NetworkingConfig: firstNetwork
+      ? { EndpointsConfig: { [firstNetwork.name]: endpoint(firstNetwork) } }
+      : undefined,
+  });
+  const id = container.id;
+  try {
+    for (const network of otherNetworks) {
+      await docker
+        .getNetwork(network.name)
+        .connect({ Container: id, EndpointConfig: endpoint(network) });
+    }
+    if (inputs.start ?? true) {
+      await container.start().catch((error: Error) => {
+        throw new Error(`Unable to start container: ${error.message}`);
+      });
+      if (inputs.wait) await waitHealthy(container, inputs.waitTimeout ?? 60, waitCapSeconds);
+    }
+  } catch (error) {
+    throw new InitializationError(id, { ...inputs }, [(error as Error).message]);
+  }
+  const outputs = await readContainer(docker, id, { ...inputs });
+  if (!outputs)
+    throw new Error(`harness: container ${inputs.name} vanished right after its create`);
+  return { id, outputs };
+}
+
+/** Creates a container (also outside the program: DockerHarness.runContainer), tracked. */
+export async function runContainer(context: DockerContext, inputs: ContainerInputs) {
+  try {
+    const result = await createContainer(
+      context.docker,
+      inputs,
+      context.labels,
+      context.waits.containerWaitCapSeconds,
+    );
+    context.track({ kind: "container", id: result.id, name: inputs.name });
+    return result;
+  } catch (error) {
+    // A container that failed after its create still exists: remember it so destroy finds it.
+    if (error instanceof InitializationError) {
+      context.track({ kind: "container", id: error.id, name: inputs.name });
+    }
+    throw error;
+  }
+}
+
+/**
+ * resourceDockerContainerDelete: ContainerStop with `destroy_grace_seconds` as the timeout (0
+ * when unset: the stop signal, then SIGKILL at once), ContainerRemove with force, then wait
+ * until it no longer runs.
+ */
+export async function removeContainer(
+  context: DockerContext,
+  id: string,
+  graceSeconds: number | undefined,
+) {
+  const container = context.docker.getContainer(id);
+  await container.stop({ t: graceSeconds ?? 0 }).catch(ignoreStopped);
+  await container.remove({ force: true, v: true }).catch(ignoreMissing);
+  context.forget(id);
+}
+
+export const container: ResourceModule = {
+  type: CONTAINER,
+  inputs: {
+    name: true,
+    hostname: true,
+    image: true,
+    envs: true,
+    command: true,
+    user: true,
+    labels: { label: true, value: true },
+    networksAdvanced: { name: true, aliases: true, ipv4Address: true },
+    ports: { internal: true, external: true, ip: true, protocol: true },
+    healthcheck: { tests: true, interval: true, timeout: true, startPeriod: true, retries: true },
+    restart: true,
+    wait: true,
+    waitTimeout: true,
+    mustRun: true,
+    start: true,
+    destroyGraceSeconds: true,
+  },
+  // resource_docker_container.go `resourceDockerContainer` (ForceNew, Computed, TypeSet on each
+  // attribute) and resource_docker_container_funcs.go `resourceDockerContainerUpdate`.
+  rules: {
+    properties: {
+      name: "replace",
+      image: "replace",
+      hostname: "replace",
+      envs: "replace",
+      command: "replace",
+      user: "replace",
+      labels: "replace",
+      networksAdvanced: "replace",
+      ports: "replace",
+      // The attrs list of resourceDockerContainerUpdate: restart goes through ContainerUpdate.
+      restart: "container-update",
+      mustRun: "must-run",
+      // Neither ForceNew nor handled by resourceDockerContainerUpdate: a changed healthcheck is
+      // recorded in the state and never reaches the running container.
+      healthcheck: "state-only",
+      wait: "state-only",
+      waitTimeout: "state-only",
+      start: "state-only",
+      destroyGraceSeconds: "state-only",
+    },
+    computed: new Set(["hostname", "command", "envs", "labels", "healthcheck"]),
+    sets: new Set(["envs", "labels"]),
+    suppressDiff: {
+      // resource_docker_container.go `user`: DiffSuppressFunc "treat "" as a no-op, which is
+      // Docker's default value": Read sets the image's USER (e.g. node), a program that sets no
+      // user sees no change.
+      user: (prior, next) => next === undefined || next === "" || next === prior,
+    },
+    // pulumi-docker provider/resources.go marks `docker_container` `DeleteBeforeReplace: true`
+    // (and its `name` is auto-named too: nameRequiresDeleteBeforeReplace would agree).
+    deleteBeforeReplace: () => true,
+    diffBasis: "outputs",
+  },
+  /**
+   * The bridge's Check: the inputs with the Terraform schema's Default values filled in
+   * (pulumi-terraform-bridge pkg/tfbridge/provider.go `Check` → `MakeTerraformInputs`, which
+   * records them under `__defaults`; Terraform's config reader applies the nested ones the same
+   * way), so the diff compares what Terraform compares. Defaults from v4.5.0
+   * resource_docker_container.go: restart "no", wait false, wait_timeout 60, must_run true,
+   * start true; ports[].ip "0.0.0.0", ports[].protocol "tcp".
+   */
+  check: (inputs) => {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Container (no `name`) is not modelled");
+    }
+    return {
+      restart: "no",
+      wait: false,
+      waitTimeout: 60,
+      mustRun: true,
+      start: true,
+      ...inputs,
+      ...(inputs.ports && {
+        ports: inputs.ports.map((port: Record<string, unknown>) => ({
+          ip: "0.0.0.0",
+          protocol: "tcp",
+          ...port,
+        })),
+      }),
+    };
+  },
+  docker: {
+    create: (context, inputs) =>
+      context.timed("deploy", () => runContainer(context, inputs as ContainerInputs)),
+    read: (context, state) => readContainer(context.docker, state.id!, state.outputs),
+    async update(context, old: ResourceState, inputs, diff) {
+      // The bridge's Update with no Terraform diff (e.g. the empty update that resolves init
+      // errors) returns the old state as it is: pkg/tfbridge/provider.go `Update`, `diff == nil`.
+      if (diff.changedKeys.length === 0) return old.outputs;
+      const handle = context.docker.getContainer(old.id!);
+      for (const key of diff.changedKeys) {
+        switch (container.rules.properties[key]) {
+          case "container-update":
+            // resourceDockerContainerUpdate: one ContainerUpdate with the restart policy (and the
+            // resource limits, which the harness does not implement).
+            await handle.update({ RestartPolicy: { Name: inputs.restart ?? "no" } });
+            break;
+          case "must-run":
+            // resourceDockerContainerUpdate: must_run false → true (the state's false, which
+            // Read sets for a stopped container) starts the container.
+            if (
+              old.outputs.mustRun === false &&
+              inputs.mustRun !== false &&
+              inputs.start !== false
+            ) {
+              await handle.start().catch(ignoreNotModified);
+            }
+            break;
+          case "state-only":
+            break;
+          default:
+            throw new Error(`harness: ${old.name}: "${key}" is not an in-place update`);
+        }
+      }
+      // resourceDockerContainerUpdate ends without a Read: the SDK returns the old state with the
+      // planned values applied (helper/schema/resource.go `Apply` → `data.State()`).
+      return { ...old.outputs, ...inputs };
+    },
+    delete: (context, state) =>
+      context.timed("teardown", () =>
+        removeContainer(context, state.id!, state.inputs.destroyGraceSeconds),
+      ),
+  },
+  memory: {
+    uniqueName: true,
+    create: (context, inputs) => ({
+      ...inputs,
+      networkDatas: (inputs.networksAdvanced ?? []).map(
+        (network: { name: string; ipv4Address?: string }) => ({
+          networkName: network.name,
+          ipAddress: network.ipv4Address ?? context.nextAddress(),
+        }),
+      ),
+      exitCode: null,
+    }),
+    update: (old, inputs, diff) =>
+      diff.changedKeys.length === 0 ? old.outputs : { ...old.outputs, ...inputs },
+  },
+};

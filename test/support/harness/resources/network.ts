@@ -1,0 +1,204 @@
+// docker.Network: pulumi-docker bridges kreuzwerker/terraform-provider-docker's `docker_network`
+// (internal/provider/resource_docker_network.go for the schema, resource_docker_network_funcs.go
+// for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
+import type Docker from "dockerode";
+import type { ResourceState } from "../engine";
+import { labelMap, waitForState, type LabelInput } from "./engineApi";
+import type { DockerContext, ResourceModule } from "./types";
+
+export const NETWORK = "docker:index/network:Network";
+
+export interface NetworkInputs {
+  name: string;
+  driver?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  options?: Record<string, string>;
+  labels?: LabelInput;
+  ipamConfigs?: { subnet?: string; gateway?: string; ipRange?: string }[];
+}
+
+export async function createNetwork(
+  docker: Docker,
+  inputs: NetworkInputs,
+  extraLabels: Record<string, string>,
+) {
+  const network = await docker.createNetwork({
+    Name: inputs.name,
+    Driver: inputs.driver ?? "bridge",
+    Internal: inputs.internal ?? false,
+    Attachable: inputs.attachable ?? false,
+    Options: inputs.options ?? {},
+    Labels: labelMap(inputs.labels, extraLabels),
+    CheckDuplicate: true,
+    IPAM: {
+      Driver: "default",
+      Config: (inputs.ipamConfigs ?? []).map((c) => ({
+        Subnet: c.subnet,
+        Gateway: c.gateway,
+        IPRange: c.ipRange,
+      })),
+    },
+  });
+  return network.id as string;
+}
+
+/**
+ * resourceDockerNetworkRead → resourceDockerNetworkReadRefreshFunc (v4.5.0
+ * resource_docker_network_funcs.go): NetworkInspect; not found → "removing from state"
+ * (undefined here); else every attribute as Docker reports it, `ipam_config` through
+ * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
+ * fields, so a gateway Docker reports becomes part of the state (kreuzwerker issue 54). The
+ * labels are Docker's minus the ones the harness adds for its own bookkeeping (the provider adds
+ * none).
+ */
+export async function readNetwork(
+  context: DockerContext,
+  id: string,
+): Promise<Record<string, any> | undefined> {
+  const info = await context.docker
+    .getNetwork(id)
+    .inspect()
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
+  if (!info) return undefined;
+  const labels = Object.entries((info.Labels ?? {}) as Record<string, string>)
+    .filter(([label]) => !(label in context.labels))
+    .map(([label, value]) => ({ label, value }));
+  const nonEmpty = (value: unknown) =>
+    value === undefined ||
+    value === "" ||
+    (typeof value === "object" && !Object.keys(value!).length)
+      ? undefined
+      : value;
+  return {
+    name: info.Name,
+    labels,
+    driver: info.Driver,
+    internal: info.Internal,
+    attachable: info.Attachable,
+    ingress: info.Ingress,
+    ipv6: info.EnableIPv6,
+    ipamDriver: info.IPAM?.Driver,
+    ipamOptions: info.IPAM?.Options ?? undefined,
+    scope: info.Scope,
+    options: info.Options ?? {},
+    ipamConfigs: ((info.IPAM?.Config ?? []) as Record<string, any>[]).map((c) => ({
+      subnet: nonEmpty(c.Subnet),
+      ipRange: nonEmpty(c.IPRange),
+      gateway: nonEmpty(c.Gateway),
+      auxAddress: nonEmpty(c.AuxiliaryAddresses),
+    })),
+  };
+}
+
+/**
+ * resourceDockerNetworkDelete (v4.5.0 resource_docker_network_funcs.go): a StateChangeConf
+ * (Pending "pending", Target "removed", Timeout 30 s, MinTimeout 5 s, Delay 2 s) around
+ * resourceDockerNetworkRemoveRefreshFunc: NetworkInspect (gone → "removed"), NetworkRemove, and
+ * "has active endpoints" → "pending", so a network a foreign container still uses is retried
+ * until the timeout, then fails with the SDK's timeout error. Tests may shorten the 30 s
+ * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
+ */
+export async function removeNetwork(context: DockerContext, id: string) {
+  const scale = context.waits.networkRemoveSeconds / 30;
+  const network = context.docker.getNetwork(id);
+  await waitForState(
+    {
+      delaySeconds: 2 * scale,
+      minTimeoutSeconds: 5 * scale,
+      maxWaitSeconds: 10 * scale,
+      timeoutSeconds: 30 * scale,
+      target: "removed",
+    },
+    async () => {
+      const exists = await network.inspect().then(
+        () => true,
+        (error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return false;
+          throw error;
+        },
+      );
+      if (!exists) return "removed";
+      try {
+        await network.remove();
+      } catch (error) {
+        if ((error as Error).message.includes("has active endpoints")) return "pending";
+        if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+        throw error;
+      }
+      return "removed";
+    },
+  );
+  context.forget(id);
+}
+
+async function readCreated(context: DockerContext, id: string) {
+  const outputs = await readNetwork(context, id);
+  if (!outputs) throw new Error(`harness: network ${id} vanished right after its create`);
+  return outputs;
+}
+
+export const network: ResourceModule = {
+  type: NETWORK,
+  inputs: {
+    name: true,
+    driver: true,
+    internal: true,
+    attachable: true,
+    options: true,
+    labels: { label: true, value: true },
+    ipamConfigs: { subnet: true, gateway: true, ipRange: true },
+  },
+  // resource_docker_network.go `resourceDockerNetwork`: every attribute ForceNew, no UpdateContext.
+  rules: {
+    properties: {
+      name: "replace",
+      driver: "replace",
+      internal: "replace",
+      attachable: "replace",
+      options: "replace",
+      labels: "replace",
+      ipamConfigs: "replace",
+    },
+    computed: new Set(["driver", "options", "internal", "ipamConfigs"]),
+    sets: new Set(["labels", "ipamConfigs"]),
+    // pulumi-docker provider/resources.go calls `prov.SetAutonaming(255, "-")`, which auto-names
+    // every resource's `name` (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go
+    // `SetAutonaming`); docker_network has no DeleteBeforeReplace flag of its own. The bridge's
+    // Diff then answers delete-before-replace when `name` was set by the program rather than
+    // auto-named (pkg/tfbridge/schema.go `nameRequiresDeleteBeforeReplace`: a news key whose
+    // AutoNamed default is not in `__defaults`). Auto-naming itself is not modelled (check()).
+    deleteBeforeReplace: (news) => news.name !== undefined,
+    diffBasis: "outputs",
+  },
+  check: (inputs) => {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Network (no `name`) is not modelled");
+    }
+    return inputs;
+  },
+  docker: {
+    // resourceDockerNetworkCreate: NetworkCreate, SetId, then resourceDockerNetworkRead.
+    create: (context, inputs) =>
+      context.timed("deploy", async () => {
+        const id = await createNetwork(context.docker, inputs as NetworkInputs, context.labels);
+        context.track({ kind: "network", id, name: inputs.name });
+        return { id, outputs: await readCreated(context, id) };
+      }),
+    read: (context, state) => readNetwork(context, state.id!),
+    update: async (_context, old: ResourceState) => {
+      throw new Error(`harness: ${old.type} ${old.name} has no in-place update`);
+    },
+    delete: (context, state) => context.timed("teardown", () => removeNetwork(context, state.id!)),
+  },
+  memory: {
+    uniqueName: true,
+    create: (_context, inputs) => ({ ...inputs, scope: "local" }),
+    update: (old) => {
+      throw new Error(`${old.name}: a network has no in-place update`);
+    },
+  },
+};
