@@ -2,10 +2,13 @@
 // (per URN: type, inputs, outputs, id, dependencies, options) and turns each registration of a new
 // run into the steps `pulumi up` would take, calling a Provider for the real work. Each rule cites
 // the engine code it follows, in pulumi/pulumi pkg/resource/deploy/step_generator.go unless said.
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { isDeepStrictEqual } from "node:util";
 import type { Registration } from "../pulumiProgram";
+import type { ReplacementTrigger } from "./resourceOptions";
 import {
   deleteBeforeReplace as chooseDeleteBeforeReplace,
+  containsUnknown,
   diffInputs,
   UNKNOWN,
   type InputDiff,
@@ -23,6 +26,13 @@ export interface ResourceState {
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean | undefined;
+  /**
+   * The options the engine keeps in the state because later runs act on them: `IgnoreChanges`
+   * (stored with the state since v3.163.0, #19188, for calculateDependentReplacements) and
+   * `ReplacementTrigger` (compared with the next run's by shouldTriggerReplace).
+   */
+  ignoreChanges?: string[];
+  replacementTrigger?: ReplacementTrigger;
 }
 
 /** The provider side: what actually creates, updates and deletes. */
@@ -40,6 +50,23 @@ export interface Provider {
     diff: InputDiff,
   ): Promise<Record<string, any>>;
   delete(state: ResourceState): Promise<void>;
+  /**
+   * Create or Update with `preview: true` (`pulumi preview`): the outputs the provider can tell
+   * without doing the work, computed ones left out (unknown). Without it the harness refuses to
+   * preview.
+   */
+  preview?(
+    operation: "create" | "update",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<Record<string, any>>;
+}
+
+export interface RunOptions {
+  /** `pulumi preview`: plan the steps, call no provider but `preview`, keep the snapshot. */
+  dryRun?: boolean;
 }
 
 export type Operation = "create" | "update" | "replace" | "delete" | "same";
@@ -67,6 +94,7 @@ export interface Plan {
 
 interface RunContext {
   started: number;
+  dryRun: boolean;
   olds: Map<string, ResourceState>;
   /** Old resources already deleted this run, by a delete-before-replace chain. */
   deleted: Set<string>;
@@ -90,10 +118,11 @@ export class UpdateEngine {
     return this.snapshot;
   }
 
-  beginRun(): void {
+  beginRun(options: RunOptions = {}): void {
     if (this.run) throw new Error("harness: a run is already in progress");
     this.run = {
       started: performance.now(),
+      dryRun: options.dryRun ?? false,
       olds: new Map(this.snapshot.map((state) => [state.urn, state])),
       deleted: new Set(),
       registered: new Set(),
@@ -116,6 +145,44 @@ export class UpdateEngine {
     } finally {
       run.steps.push({ op, name, started, ended: performance.now() - run.started });
     }
+  }
+
+  /** A create (or create-replacement): the provider's Create, or its preview in a dry run. */
+  private async create(
+    op: "create" | "create-replacement",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+    if (this.current().dryRun) {
+      return this.step(op, name, async () => ({
+        id: undefined,
+        outputs: await this.preview("create", type, name, inputs, old),
+      }));
+    }
+    return this.step(op, name, () => this.provider.create(type, name, inputs));
+  }
+
+  private async preview(
+    operation: "create" | "update",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<Record<string, any>> {
+    if (!this.provider.preview) {
+      throw new Error(`harness: this provider does not model preview (${type} ${name})`);
+    }
+    return this.provider.preview(operation, type, name, inputs, old);
+  }
+
+  /** A delete step: the provider's Delete, or nothing in a dry run. */
+  private async remove(op: StepRecord["op"], state: ResourceState): Promise<void> {
+    const dryRun = this.current().dryRun;
+    await this.step(op, state.name, async () => {
+      if (!dryRun) await this.provider.delete(state);
+    });
   }
 
   private current(): RunContext {
@@ -142,7 +209,18 @@ export class UpdateEngine {
       dependencies: registration.dependencies,
       propertyDependencies: registration.propertyDependencies,
       deleteBeforeReplace: registration.deleteBeforeReplace,
+      ignoreChanges: registration.ignoreChanges ?? [],
+      replacementTrigger: registration.replacementTrigger,
     };
+
+    // Aliases carry an old state over to a new URN (generateAliases / getOldResource): not
+    // modelled, so an alias that names a resource in the old state is refused.
+    for (const alias of registration.aliases ?? []) {
+      const aliased = [...run.olds.keys()].find((old) => old !== urn && old.endsWith(`::${alias}`));
+      if (aliased) {
+        throw new Error(`harness: the alias ${alias} of ${urn} names ${aliased}: not modelled`);
+      }
+    }
 
     // Component resources live only in the state: the engine creates or keeps them, no provider.
     if (!custom) {
@@ -151,52 +229,79 @@ export class UpdateEngine {
       return { id: undefined, outputs: {} };
     }
 
-    const inputs = this.provider.check(args.type, args.name, args.inputs);
+    // The goal's inputs as the engine sees them: an unknown in preview is UNKNOWN.
+    const goal = fromSdk(args.inputs);
 
     // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
-    // this resource as a dependent; seen again, it is a replacement (a create, no diff).
+    // this resource as a dependent; seen again, it is a replacement (a create, no diff), checked
+    // from the goal's own inputs ("the old inputs are now invalid").
     if (old && run.deleted.has(urn)) {
-      const created = await this.step("create-replacement", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
+      const inputs = this.provider.check(args.type, args.name, goal);
+      const created = await this.create("create-replacement", args.type, args.name, inputs, old);
       run.ops.set(args.name, "replace");
       this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return toSdk(created);
     }
 
     // continueStepsFromImport, Case 4: no old state, a create step.
     if (!old) {
-      const created = await this.step("create", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
+      const inputs = this.provider.check(args.type, args.name, goal);
+      const created = await this.create("create", args.type, args.name, inputs, undefined);
       run.ops.set(args.name, "create");
       this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return toSdk(created);
     }
 
-    // generateStepsFromDiff → the provider's Diff.
-    const diff = diffInputs(args.type, args.name, old.inputs, inputs);
+    // continueStepsFromImport: "Set inputs back to their old values (if any) for any 'ignored'
+    // properties" (processIgnoreChanges) before the provider's Check.
+    const ignoreChanges = registration.ignoreChanges ?? [];
+    let inputs = this.provider.check(
+      args.type,
+      args.name,
+      processIgnoreChanges(goal, old.inputs, ignoreChanges),
+    );
+
+    // generateStepsFromDiff: "Unknowns in replacement triggers are fine during preview, but they
+    // should raise an error during the actual operation."
+    const trigger = registration.replacementTrigger;
+    if (!run.dryRun && trigger && containsUnknown(trigger.value)) {
+      throw new Error(`replacement trigger contains unknowns for ${urn}`);
+    }
+    // generateStepsFromDiff: a trigger that fires skips the provider's Diff ("Return that there is
+    // a diff, but don't fill in any details"): no replace keys, no DeleteBeforeReplace answer.
+    const triggerReplace = shouldTriggerReplace(trigger, old.replacementTrigger);
+    const diff: InputDiff = triggerReplace
+      ? { changedKeys: [], replaceKeys: [], deleteBeforeReplace: false }
+      : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, given IgnoreChanges.
+        diffInputs(args.type, args.name, old.inputs, inputs, ignoreChanges);
 
     // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
-    if (diff.changedKeys.length === 0) {
+    if (!triggerReplace && diff.changedKeys.length === 0) {
       run.ops.set(args.name, "same");
       this.record({ ...base, id: old.id, inputs, outputs: old.outputs });
-      return { id: old.id, outputs: old.outputs };
+      return toSdk({ id: old.id, outputs: old.outputs });
     }
 
     // continueStepsFromDiff: DiffSome without replace keys → an update step.
-    if (diff.replaceKeys.length === 0) {
+    if (!triggerReplace && diff.replaceKeys.length === 0) {
       const outputs = await this.step("update", args.name, () =>
-        this.provider.update(old, inputs, diff),
+        run.dryRun
+          ? this.preview("update", args.type, args.name, inputs, old)
+          : this.provider.update(old, inputs, diff),
       );
       run.ops.set(args.name, "update");
       run.keys[args.name] = diff.changedKeys;
       this.record({ ...base, id: old.id, inputs, outputs });
-      return { id: old.id, outputs };
+      return toSdk({ id: old.id, outputs });
     }
 
     run.ops.set(args.name, "replace");
-    run.keys[args.name] = diff.replaceKeys;
+    // The engine blames no property when the trigger fires; the harness names the trigger.
+    run.keys[args.name] = triggerReplace ? ["replacementTrigger"] : diff.replaceKeys;
+    // continueStepsFromDiff, on any replacement: "we need to recompute the default values", so
+    // prov.Check runs again on goal.Properties, the program's own inputs: an ignored property's
+    // new value (the fresh envs) goes into the replacement.
+    inputs = this.provider.check(args.type, args.name, goal);
     if (chooseDeleteBeforeReplace(diff, registration.deleteBeforeReplace)) {
       // continueStepsFromDiff, deleteBeforeReplace: first the dependents that
       // calculateDependentReplacements finds, in reverse dependency order, then the resource
@@ -206,25 +311,21 @@ export class UpdateEngine {
         // "If we already deleted this resource due to some other DBR, don't do it again."
         if (run.deleted.has(dependent.urn)) continue;
         run.deleted.add(dependent.urn);
-        await this.step("delete-replaced", dependent.name, () => this.provider.delete(dependent));
+        await this.remove("delete-replaced", dependent);
       }
       run.deleted.add(old.urn);
-      await this.step("delete-replaced", args.name, () => this.provider.delete(old));
-      const created = await this.step("create-replacement", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
+      await this.remove("delete-replaced", old);
+      const created = await this.create("create-replacement", args.type, args.name, inputs, old);
       this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return toSdk(created);
     }
 
     // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
     // generated later on, after all creates/updates finish" (GenerateDeletes).
-    const created = await this.step("create-replacement", args.name, () =>
-      this.provider.create(args.type, args.name, inputs),
-    );
+    const created = await this.create("create-replacement", args.type, args.name, inputs, old);
     run.replacedOlds.push(old);
     this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-    return { id: created.id, outputs: created.outputs };
+    return toSdk(created);
   }
 
   private record(state: ResourceState) {
@@ -264,7 +365,18 @@ export class UpdateEngine {
         inputsForDiff[key] = fed ? UNKNOWN : value;
       }
       if (!fedByReplaced) continue;
-      const diff = diffInputs(candidate.type, candidate.name, candidate.inputs, inputsForDiff);
+      // requiresReplacement → diffResource(..., inputsForDiff, prov, true, r.IgnoreChanges): the
+      // dependent's STORED ignoreChanges go to the provider's Diff (since v3.163.0, #19188 "Fix
+      // ReplaceOnChanges and IgnoreChanges being respected during DBR diffs"), so an ignored input
+      // fed by a replaced resource does not drag the dependent into the delete chain. The
+      // dependent's replacementTrigger plays no part here.
+      const diff = diffInputs(
+        candidate.type,
+        candidate.name,
+        candidate.inputs,
+        inputsForDiff,
+        candidate.ignoreChanges ?? [],
+      );
       if (diff.replaceKeys.length > 0) {
         toReplace.push(candidate);
         replaceSet.add(candidate.urn);
@@ -296,7 +408,8 @@ export class UpdateEngine {
       await this.deleteInDependencyOrder(condemned, (state) =>
         run.replacedOlds.includes(state) ? "delete-replaced" : "delete",
       );
-      this.snapshot = this.next;
+      // A preview changes nothing: the snapshot stays what the last `up` left.
+      if (!run.dryRun) this.snapshot = this.next;
       return this.plan(run);
     } finally {
       this.run = undefined;
@@ -352,11 +465,7 @@ export class UpdateEngine {
         throw new Error(`harness: a dependency cycle among ${[...urns].join(", ")}`);
       }
       await Promise.all(
-        ready.map((state) =>
-          state.custom
-            ? this.step(op(state), state.name, () => this.provider.delete(state))
-            : Promise.resolve(),
-        ),
+        ready.map((state) => (state.custom ? this.remove(op(state), state) : Promise.resolve())),
       );
       remaining = remaining.filter((state) => !ready.includes(state));
     }
@@ -376,4 +485,58 @@ export class UpdateEngine {
     for (const op of ["create", "update", "replace", "delete", "same"] as const) plan[op].sort();
     return plan;
   }
+}
+
+/**
+ * processIgnoreChanges (step_generator.go): each ignored property takes its old value, so the
+ * provider's Check and Diff see no change there. "cannot ignore changes in added or removed
+ * elements": a property the old inputs lack keeps its new value.
+ */
+export function processIgnoreChanges(
+  inputs: Record<string, any>,
+  oldInputs: Record<string, any>,
+  ignoreChanges: readonly string[],
+): Record<string, any> {
+  const processed = { ...inputs };
+  for (const key of ignoreChanges) {
+    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key];
+  }
+  return processed;
+}
+
+/**
+ * shouldTriggerReplace (step_generator.go), on values unwrapped of secrets and outputs
+ * (harness/resourceOptions.ts): "Unknowns are always considered to be changed"; "Nulls mean
+ * 'there is no replacement trigger'"; otherwise a replace when the values differ.
+ */
+export function shouldTriggerReplace(
+  trigger: ReplacementTrigger | undefined,
+  old: ReplacementTrigger | undefined,
+): boolean {
+  if (containsUnknown(trigger?.value) || containsUnknown(old?.value)) return true;
+  if (trigger === undefined || old === undefined) return false;
+  return !isDeepStrictEqual(trigger.value, old.value);
+}
+
+/** The mock runtime's inputs as the engine sees them: the SDK's `unknown` (preview) is UNKNOWN. */
+function fromSdk(value: any): any {
+  if (pulumi.isUnknown(value)) return UNKNOWN;
+  if (Array.isArray(value)) return value.map(fromSdk);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromSdk(v)]));
+  }
+  return value;
+}
+
+/** Outputs for the mock runtime: UNKNOWN goes back as the SDK's `unknown`. */
+function toSdk(result: { id: string | undefined; outputs: Record<string, any> }) {
+  const walk = (value: any): any => {
+    if (value === UNKNOWN) return pulumi.unknown;
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  return { id: result.id, outputs: walk(result.outputs) as Record<string, any> };
 }

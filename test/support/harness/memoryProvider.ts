@@ -60,6 +60,26 @@ export class MemoryProvider implements Provider {
     return module.memory.update(old, inputs, diff);
   }
 
+  /**
+   * `pulumi preview`: pulumi-docker's Image builds on preview when `buildOnPreview` is set
+   * (provider/provider.go `canPreview`; image.go returns the image id as repoDigest "if
+   * img.SkipPush || isPreview"). A bridged resource's preview is Terraform's planned state: the
+   * inputs, with every Computed attribute not already known (networkDatas of a new container)
+   * unknown, i.e. left out here.
+   */
+  async preview(
+    operation: "create" | "update",
+    type: string,
+    _name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ) {
+    if (type === IMAGE && inputs.buildOnPreview === true) {
+      return { ...inputs, repoDigest: imageDigest(inputs) };
+    }
+    return operation === "update" && old ? { ...old.outputs, ...inputs } : { ...inputs };
+  }
+
   async delete(state: ResourceState) {
     this.calls.push({ op: "delete", name: state.name, id: state.id! });
     this.live.delete(state.id!);
@@ -81,7 +101,7 @@ export class MemoryStack {
   ): Promise<{ run: ProgramRun; plan: Plan }> {
     const { contextOverrides, ...programOptions } = options;
     this.provider.resolveContext = contextResolver(contextOverrides);
-    this.engine.beginRun();
+    this.engine.beginRun({ dryRun: programOptions.preview ?? false });
     let run: ProgramRun;
     try {
       run = await runProgram({

@@ -48,7 +48,8 @@ function canonical(value: unknown, isSet: boolean): string {
   return JSON.stringify(walked ?? null);
 }
 
-function containsUnknown(value: unknown): boolean {
+/** Whether a value is or holds UNKNOWN anywhere. */
+export function containsUnknown(value: unknown): boolean {
   if (value === UNKNOWN) return true;
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (typeof value === "object" && value !== null)
@@ -65,11 +66,20 @@ export function diffInputs(
   name: string,
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
+  /**
+   * The engine's `IgnoreChanges` for this resource, passed to the provider's Diff (pulumi/pulumi
+   * step_generator.go `diffResource`). The bridge drops the ignored attributes from the
+   * Terraform diff: pulumi-terraform-bridge pkg/tfbridge/provider.go `Provider.Diff` →
+   * `newIgnoreChanges` (pkg/tfbridge/diff.go `computeIgnoreChanges`) → pkg/tfshim/sdk-v2/
+   * provider2.go `PlanResourceChange` (`dd.processIgnoreChanges`). Top-level names only.
+   */
+  ignoreChanges: readonly string[] = [],
 ): InputDiff {
   const rules = resourceModule(type, name).rules;
   const changedKeys: string[] = [];
   const replaceKeys: string[] = [];
   for (const key of new Set([...Object.keys(olds), ...Object.keys(news)])) {
+    if (ignoreChanges.includes(key)) continue;
     const before = olds[key];
     const after = news[key];
     if (after === undefined || after === null) {
