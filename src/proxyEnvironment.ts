@@ -1,6 +1,7 @@
 // Turns the backends' real addresses into the proxy's environment. The proxy's entrypoint renders
 // its vhost from these variables (docker-images/apache-reverse-proxy/templates/config-template.php),
 // keeping the report's names: STATIC_APP_1, STATIC_APP_2, …, DYNAMIC_APP_1, …
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 
 /** The part of a container's `networkDatas` output this program reads. */
@@ -60,6 +61,17 @@ export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
     );
   }
   return env;
+}
+
+/**
+ * A digest of the proxy's `envs`, the proxy's `replacementTrigger` (src/proxy.ts): it changes exactly
+ * when the environment's content does. Sorted first: Docker's provider keeps `env` as a set, so the
+ * order is not part of the value. Only the hash leaves the program: the password is in `envs`.
+ */
+export function proxyEnvironmentDigest(envs: readonly string[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify([...envs].sort()))
+    .digest("hex");
 }
 
 /** The URL a browser on the host opens: a wildcard bind address is reached through loopback. */

@@ -190,7 +190,16 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   const rejections: unknown[] = [];
   const runnerHandlers = process.listeners("unhandledRejection");
   process.removeAllListeners("unhandledRejection");
-  const collect = (reason: unknown) => rejections.push(reason);
+  // The language host fails the program at the first unhandled rejection (@pulumi/pulumi
+  // cmd/run/run.ts `uncaughtHandler`), whatever outputs are still pending: an output whose resource
+  // failed after its registration was prepared never settles, and waiting for it would hang.
+  let failProgram: (reason: unknown) => void = () => undefined;
+  const programFailed = new Promise<never>((_, reject) => (failProgram = reject));
+  programFailed.catch(() => undefined);
+  const collect = (reason: unknown) => {
+    rejections.push(reason);
+    failProgram(reason);
+  };
   process.on("unhandledRejection", collect);
   try {
     // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
@@ -201,7 +210,7 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
 
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
-      outputs[name] = await valueOf(value as pulumi.Input<unknown>);
+      outputs[name] = await Promise.race([valueOf(value as pulumi.Input<unknown>), programFailed]);
     }
     // Outputs resolve once their resources are registered; wait for any registration still queued.
     await pulumi.runtime.disconnect();
