@@ -61,22 +61,19 @@ export class MemoryProvider implements Provider {
   }
 
   /**
-   * `pulumi preview`: pulumi-docker's Image builds on preview when `buildOnPreview` is set
-   * (provider/provider.go `canPreview`; image.go returns the image id as repoDigest "if
-   * img.SkipPush || isPreview"). A bridged resource's preview is Terraform's planned state: the
-   * inputs, with every Computed attribute not already known (networkDatas of a new container)
-   * unknown, i.e. left out here.
+   * `pulumi preview`: the type's own preview (resources/<type>.ts `memory.preview`), else a bridged
+   * resource's: Terraform's planned state, i.e. the inputs (over the old outputs for an update),
+   * every Computed attribute not already known (a new container's networkDatas) left out: unknown.
    */
   async preview(
     operation: "create" | "update",
     type: string,
-    _name: string,
+    name: string,
     inputs: Record<string, any>,
     old: ResourceState | undefined,
   ) {
-    if (type === IMAGE && inputs.buildOnPreview === true) {
-      return { ...inputs, repoDigest: imageDigest(inputs) };
-    }
+    const module = resourceModule(type, name);
+    if (module.memory.preview) return module.memory.preview(this.context, operation, inputs);
     return operation === "update" && old ? { ...old.outputs, ...inputs } : { ...inputs };
   }
 
