@@ -57,7 +57,7 @@ export interface RunProgramOptions {
   preview?: boolean;
   /**
    * The program's entry module, absolute; the project's index.ts by default. The update bench
-   * points it at a patched copy to measure a proposed design (test/support/harness/programVariant.ts).
+   * points it at a patched copy to measure a counterfactual (test/support/harness/programVariant.ts).
    */
   program?: string;
   /**
