@@ -216,7 +216,9 @@ export class UpdateEngine {
     // Aliases carry an old state over to a new URN (generateAliases / getOldResource): not
     // modelled, so an alias that names a resource in the old state is refused.
     for (const alias of registration.aliases ?? []) {
-      const aliased = [...run.olds.keys()].find((old) => old !== urn && old.endsWith(`::${alias}`));
+      const aliased = [...run.olds.keys()].find(
+        (old) => old !== urn && (old.endsWith(`::${alias}`) || old.endsWith(`$${alias}`)),
+      );
       if (aliased) {
         throw new Error(`harness: the alias ${alias} of ${urn} names ${aliased}: not modelled`);
       }
