@@ -51,7 +51,8 @@ async function deploy(
   const registration: Registration = {
     urn: urn("front"),
     parent: "",
-    deleteBeforeReplace: front.deleteBeforeReplace ?? true,
+    // Absent: delete-before-replace, like the proxy; present but undefined: left unset.
+    deleteBeforeReplace: "deleteBeforeReplace" in front ? front.deleteBeforeReplace : true,
     dependencies: [urn("member")],
     propertyDependencies: { envs: [urn("member")] },
     ignoreChanges: front.ignoreChanges,
@@ -173,10 +174,11 @@ describe("replacementTrigger", () => {
 
   it("a fired trigger gets no DeleteBeforeReplace from the provider: left unset, it is create-before-delete", async () => {
     const engine = new UpdateEngine(new MemoryProvider());
-    await deploy(engine, "v1", { trigger: trigger("t1"), deleteBeforeReplace: false });
-    // A second "front" container would clash on its name with Docker; the memory provider too.
+    await deploy(engine, "v1", { trigger: trigger("t1"), deleteBeforeReplace: undefined });
+    // The container's provider would answer delete-before-replace from its Diff, but the Diff is
+    // skipped: the replacement is created first, and clashes on its name as with Docker.
     await expect(
-      deploy(engine, "v1", { trigger: trigger("t2"), deleteBeforeReplace: false }),
+      deploy(engine, "v1", { trigger: trigger("t2"), deleteBeforeReplace: undefined }),
     ).rejects.toThrow(/front already exists/);
     engine.abortRun();
   });
