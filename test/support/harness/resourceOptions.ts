@@ -9,6 +9,7 @@
 // models. Everything else set to a non-default value makes the harness throw, naming the option:
 // a plan must never look right because an option was dropped on the floor.
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { UNKNOWN } from "./updateRules";
 
 /**
@@ -43,13 +44,16 @@ export interface ModelledOptions {
  */
 const MODELLED_DOCKER_MAJOR = "5";
 
-type Request = any;
-
 /**
  * Reads the modelled options off a register request and throws, naming the resource and the
- * option, on any other option set to something the harness does not model.
+ * option, on any other option set to something the harness does not model. Every getter of
+ * RegisterResourceRequest is accounted for: type, name, parent, custom, object (the inputs),
+ * dependencies, propertyDependencies and deleteBeforeReplace(+Defined) are read by
+ * pulumiProgram.ts; the options below here; acceptSecrets, acceptResources, supportsPartialValues,
+ * aliasSpecs, supportsResultReporting and acceptsByteString are the SDK's capabilities, not options;
+ * sourcePosition, stackTrace and parentStackTraceHandle only locate the resource in the program.
  */
-export function readResourceOptions(req: Request): ModelledOptions {
+export function readResourceOptions(req: RegisterResourceRequest): ModelledOptions {
   const resource = `${req.getType()} ${req.getName()}`;
   const refuse = (option: string, value: unknown) => {
     throw new Error(
@@ -59,7 +63,7 @@ export function readResourceOptions(req: Request): ModelledOptions {
     );
   };
 
-  const list = (values: string[]) => values.length > 0;
+  const list = (values: unknown[]) => values.length > 0;
   const map = (values: { getLength(): number }) => values.getLength() > 0;
 
   // Options the engine acts on that the harness leaves out. Each check is the option's default as
@@ -92,7 +96,8 @@ export function readResourceOptions(req: Request): ModelledOptions {
   if (req.getRemote()) refuse("remote (a multi-language component)", true);
   if (list(req.getTransformsList())) refuse("transforms", req.getTransformsList().length);
   if (list(req.getStateMigrationsList())) refuse("stateMigrations", req.getStateMigrationsList());
-  if (req.getHooks()) refuse("hooks", req.getHooks().toObject());
+  const hooks = req.getHooks();
+  if (hooks) refuse("hooks", hooks.toObject());
   if (map(req.getEnvvarmappingsMap())) refuse("envVarMappings", req.getEnvvarmappingsMap());
   if (req.getSnippetid() !== "") refuse("snippet", req.getSnippetid());
 
@@ -108,17 +113,17 @@ export function readResourceOptions(req: Request): ModelledOptions {
   };
 }
 
-function aliasTargets(req: Request): string[] {
+function aliasTargets(req: RegisterResourceRequest): string[] {
   const fromUrn = (urn: string) => {
     const parts = urn.split("::");
     return `${parts.at(-2)?.split("$").at(-1) ?? ""}::${parts.at(-1) ?? ""}`;
   };
   return [
     ...req.getAliasurnsList().map(fromUrn),
-    ...req.getAliasesList().map((alias: any) => {
+    ...req.getAliasesList().map((alias) => {
       if (alias.hasUrn()) return fromUrn(alias.getUrn());
       const spec = alias.getSpec();
-      return `${spec.getType() || req.getType()}::${spec.getName() || req.getName()}`;
+      return `${spec?.getType() || req.getType()}::${spec?.getName() || req.getName()}`;
     }),
   ];
 }
