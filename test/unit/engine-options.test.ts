@@ -1,6 +1,7 @@
 // The harness engine's resource options, one rule per test, on synthetic resources driven straight
 // through the engine (test/support/harness/engine.ts, resourceOptions.ts, engineVersion.ts). Each
 // rule cites the pulumi/pulumi code it follows at the code; these tests pin what it does.
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { shouldTriggerReplace, UpdateEngine } from "../support/harness/engine";
@@ -209,6 +210,46 @@ describe("replacementTrigger", () => {
       `replacement trigger contains unknowns for ${urn("front")}`,
     );
     engine.abortRun();
+  });
+});
+
+describe("preview", () => {
+  it("an input unknown in preview forces a replacement (ForceNew) and stays unknown in the outputs", async () => {
+    const provider = new MemoryProvider();
+    const engine = new UpdateEngine(provider);
+    await deploy(engine, "v1", { envs: ["A=1"] });
+    engine.beginRun({ dryRun: true });
+    const member = await engine.register(
+      { type: CONTAINER, name: "member", custom: true, inputs: { name: "member", image: "v1" } },
+      {
+        urn: urn("member"),
+        parent: "",
+        deleteBeforeReplace: true,
+        dependencies: [],
+        propertyDependencies: {},
+      },
+    );
+    // The mock runtime hands the engine the SDK's own `unknown` for an input not known yet.
+    const front = await engine.register(
+      {
+        type: CONTAINER,
+        name: "front",
+        custom: true,
+        inputs: { name: "front", image: "front-image", envs: pulumi.unknown },
+      },
+      {
+        urn: urn("front"),
+        parent: "",
+        deleteBeforeReplace: true,
+        dependencies: [urn("member")],
+        propertyDependencies: { envs: [urn("member")] },
+      },
+    );
+    const plan = await engine.finishRun();
+    expect(member.id).toBeDefined();
+    expect(plan.replace).toEqual(["front"]);
+    expect(plan.keys.front).toEqual(["envs"]);
+    expect(pulumi.isUnknown(front.outputs.envs), "envs is unknown to the program").toBe(true);
   });
 });
 
