@@ -229,13 +229,19 @@ describe("preview", () => {
         propertyDependencies: {},
       },
     );
-    // The mock runtime hands the engine the SDK's own `unknown` for an input not known yet.
+    // The mock runtime hands the engine the SDK's own `unknown` for an input not known yet; read
+    // as an object it would look like a nested input the harness does not implement (labels).
     const front = await engine.register(
       {
         type: CONTAINER,
         name: "front",
         custom: true,
-        inputs: { name: "front", image: "front-image", envs: pulumi.unknown },
+        inputs: {
+          name: "front",
+          image: "front-image",
+          envs: pulumi.unknown,
+          labels: pulumi.unknown,
+        },
       },
       {
         urn: urn("front"),
@@ -248,7 +254,7 @@ describe("preview", () => {
     const plan = await engine.finishRun();
     expect(member.id).toBeDefined();
     expect(plan.replace).toEqual(["front"]);
-    expect(plan.keys.front).toEqual(["envs"]);
+    expect(plan.keys.front).toEqual(["envs", "labels"]);
     expect(pulumi.isUnknown(front.outputs.envs), "envs is unknown to the program").toBe(true);
   });
 });
