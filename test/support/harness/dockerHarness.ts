@@ -16,6 +16,7 @@ import type { ContainerInputs } from "./resources/container";
 import { DockerProvider } from "./dockerProvider";
 import { UpdateEngine, type Plan } from "./engine";
 import { contextResolver } from "./resources/image";
+import { PROVIDER_WAITS, type ProviderWaits } from "./resources/types";
 
 /** Every object the harness creates carries this label, with the stack name as its value. */
 export const HARNESS_LABEL = "http-infra.harness-stack";
@@ -40,10 +41,16 @@ export class DockerHarness {
   constructor(
     readonly stack: string,
     docker: Docker = new Docker(),
+    /** The provider's fixed waits, shortened by a test that says so (resources/types.ts). */
+    waits: Partial<ProviderWaits> = {},
   ) {
     this.docker = docker;
-    this.provider = new DockerProvider(docker, { [HARNESS_LABEL]: stack }, (phase, work) =>
-      this.timed(phase, work),
+    this.provider = new DockerProvider(
+      docker,
+      { [HARNESS_LABEL]: stack },
+      (phase, work) => this.timed(phase, work),
+      undefined,
+      { ...PROVIDER_WAITS, ...waits },
     );
     this.engine = new UpdateEngine(this.provider);
   }
@@ -108,9 +115,12 @@ export class DockerHarness {
     options: Omit<RunProgramOptions, "newResource"> & {
       /** Build contexts read from other directories this run: an edit without touching the repo. */
       contextOverrides?: Record<string, string>;
+      /** `pulumi up --refresh`: read every resource back from Docker first (refresh()). */
+      refresh?: boolean;
     },
   ): Promise<{ run: ProgramRun; plan: Plan }> {
     await this.closeRun();
+    if (options.refresh) await this.refresh();
     this.provider.resolveContext = contextResolver(options.contextOverrides);
     this.failures.length = 0;
     // A preview plans with the provider's `preview`, which the Docker provider does not model:
@@ -119,7 +129,7 @@ export class DockerHarness {
     this.running = true;
     let run: ProgramRun;
     try {
-      const { contextOverrides: _overrides, ...programOptions } = options;
+      const { contextOverrides: _overrides, refresh: _refresh, ...programOptions } = options;
       run = await runProgram({ ...programOptions, newResource: this.newResource });
     } catch (error) {
       this.running = false;
@@ -128,6 +138,15 @@ export class DockerHarness {
     }
     const plan = (await this.closeRun())!;
     return { run, plan };
+  }
+
+  /**
+   * `pulumi refresh`: the provider's Read of every resource in the state (UpdateEngine.refresh):
+   * outputs as Docker reports them now; what is gone leaves the state.
+   */
+  async refresh(): Promise<{ changed: string[]; gone: string[] }> {
+    await this.closeRun();
+    return this.engine.refresh();
   }
 
   /** Runs one container outside the program (e.g. a proxy with bad input), tracked like the rest. */

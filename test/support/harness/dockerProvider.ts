@@ -9,7 +9,12 @@ import { resourceModule } from "./resources";
 import { removeContainer, runContainer, type ContainerInputs } from "./resources/container";
 import type { ContextResolver } from "./resources/image";
 import { removeNetwork } from "./resources/network";
-import type { Created, DockerContext } from "./resources/types";
+import {
+  PROVIDER_WAITS,
+  type Created,
+  type DockerContext,
+  type ProviderWaits,
+} from "./resources/types";
 import type { InputDiff } from "./updateRules";
 
 export type { Created } from "./resources/types";
@@ -25,12 +30,15 @@ export class DockerProvider implements Provider {
     timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>,
     /** Where each build context is read from (tests point one at an edited copy). */
     public resolveContext: ContextResolver = (p) => p,
+    /** The provider's fixed waits; a test may shorten them, saying so. */
+    readonly waits: ProviderWaits = PROVIDER_WAITS,
   ) {
     const provider = this;
     this.context = {
       docker,
       labels,
       timed,
+      waits,
       get resolveContext() {
         return provider.resolveContext;
       },
@@ -58,6 +66,10 @@ export class DockerProvider implements Provider {
 
   delete(state: ResourceState): Promise<void> {
     return resourceModule(state.type, state.name).docker.delete(this.context, state);
+  }
+
+  read(state: ResourceState) {
+    return resourceModule(state.type, state.name).docker.read(this.context, state);
   }
 
   /** A container outside the program (DockerHarness.runContainer), tracked like the rest. */

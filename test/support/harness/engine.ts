@@ -6,10 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "node:util";
 import type { Registration } from "../pulumiProgram";
 import type { ReplacementTrigger } from "./resourceOptions";
+import { InitializationError } from "./resources/types";
 import {
   deleteBeforeReplace as chooseDeleteBeforeReplace,
   containsUnknown,
   diffInputs,
+  priorState,
   UNKNOWN,
   type InputDiff,
 } from "./updateRules";
@@ -26,6 +28,13 @@ export interface ResourceState {
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean | undefined;
+  /**
+   * The errors of a create that failed after the object came to exist (the bridge's
+   * initializationError): the engine keeps the resource with them (pulumi/pulumi
+   * pkg/resource/deploy/step_executor.go / step.go CreateStep.Apply: `resourceStatus ==
+   * resource.StatusPartialFailure` stores the state with InitErrors).
+   */
+  initErrors?: string[];
   /**
    * The options the engine keeps in the state because later runs act on them: `IgnoreChanges`
    * (stored with the state since v3.163.0, #19188, for calculateDependentReplacements) and
@@ -50,6 +59,8 @@ export interface Provider {
     diff: InputDiff,
   ): Promise<Record<string, any>>;
   delete(state: ResourceState): Promise<void>;
+  /** The provider's Read (refresh): the object's outputs now, or undefined when it is gone. */
+  read(state: ResourceState): Promise<Record<string, any> | undefined>;
   /**
    * Create or Update with `preview: true` (`pulumi preview`): the outputs the provider can tell
    * without doing the work, computed ones left out (unknown). Without it the harness refuses to
@@ -147,23 +158,6 @@ export class UpdateEngine {
     }
   }
 
-  /** A create (or create-replacement): the provider's Create, or its preview in a dry run. */
-  private async create(
-    op: "create" | "create-replacement",
-    type: string,
-    name: string,
-    inputs: Record<string, any>,
-    old: ResourceState | undefined,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
-    if (this.current().dryRun) {
-      return this.step(op, name, async () => ({
-        id: undefined,
-        outputs: await this.preview("create", type, name, inputs, old),
-      }));
-    }
-    return this.step(op, name, () => this.provider.create(type, name, inputs));
-  }
-
   private async preview(
     operation: "create" | "update",
     type: string,
@@ -238,20 +232,16 @@ export class UpdateEngine {
     // this resource as a dependent; seen again, it is a replacement (a create, no diff), checked
     // from the goal's own inputs ("the old inputs are now invalid").
     if (old && run.deleted.has(urn)) {
-      const inputs = this.provider.check(args.type, args.name, goal);
-      const created = await this.create("create-replacement", args.type, args.name, inputs, old);
       run.ops.set(args.name, "replace");
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return toSdk(created);
+      const inputs = this.provider.check(args.type, args.name, goal);
+      return this.createStep("create-replacement", base, inputs, old);
     }
 
     // continueStepsFromImport, Case 4: no old state, a create step.
     if (!old) {
-      const inputs = this.provider.check(args.type, args.name, goal);
-      const created = await this.create("create", args.type, args.name, inputs, undefined);
       run.ops.set(args.name, "create");
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return toSdk(created);
+      const inputs = this.provider.check(args.type, args.name, goal);
+      return this.createStep("create", base, inputs, undefined);
     }
 
     // continueStepsFromImport: "Set inputs back to their old values (if any) for any 'ignored'
@@ -275,7 +265,22 @@ export class UpdateEngine {
     const diff: InputDiff = triggerReplace
       ? { changedKeys: [], replaceKeys: [], deleteBeforeReplace: false }
       : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, given IgnoreChanges.
-        diffInputs(args.type, args.name, old.inputs, inputs, ignoreChanges);
+        diffInputs(args.type, args.name, priorState(old), inputs, ignoreChanges);
+
+    // continueStepsFromDiff: no changes but InitErrors on the old state ("If resource was
+    // unchanged, but there were initialization errors, generate an empty update step to attempt
+    // to 'continue' awaiting initialization"): an update step, which clears the errors.
+    if (!triggerReplace && diff.changedKeys.length === 0 && old.initErrors?.length) {
+      const outputs = await this.step("update", args.name, () =>
+        run.dryRun
+          ? this.preview("update", args.type, args.name, inputs, old)
+          : this.provider.update(old, inputs, diff),
+      );
+      run.ops.set(args.name, "update");
+      run.keys[args.name] = [];
+      this.record({ ...base, id: old.id, inputs, outputs });
+      return toSdk({ id: old.id, outputs });
+    }
 
     // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
     if (!triggerReplace && diff.changedKeys.length === 0) {
@@ -317,17 +322,52 @@ export class UpdateEngine {
       }
       run.deleted.add(old.urn);
       await this.remove("delete-replaced", old);
-      const created = await this.create("create-replacement", args.type, args.name, inputs, old);
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return toSdk(created);
+      return this.createStep("create-replacement", base, inputs, old);
     }
 
     // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
     // generated later on, after all creates/updates finish" (GenerateDeletes).
-    const created = await this.create("create-replacement", args.type, args.name, inputs, old);
     run.replacedOlds.push(old);
-    this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-    return toSdk(created);
+    return this.createStep("create-replacement", base, inputs, old);
+  }
+
+  /**
+   * A create (or create-replacement) step. A create that fails after the object exists (the
+   * provider's InitializationError) still records the resource, with its id, outputs and
+   * InitErrors, then fails the step (pulumi/pulumi pkg/resource/deploy/step.go `CreateStep.Apply`:
+   * a partial failure keeps the new state). In a dry run, the provider's preview instead.
+   */
+  private async createStep(
+    op: "create" | "create-replacement",
+    base: Omit<ResourceState, "id" | "inputs" | "outputs">,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+    if (this.current().dryRun) {
+      const outputs = await this.step(op, base.name, () =>
+        this.preview("create", base.type, base.name, inputs, old),
+      );
+      this.record({ ...base, id: undefined, inputs, outputs });
+      return toSdk({ id: undefined, outputs });
+    }
+    try {
+      const created = await this.step(op, base.name, () =>
+        this.provider.create(base.type, base.name, inputs),
+      );
+      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+      return toSdk({ id: created.id, outputs: created.outputs });
+    } catch (error) {
+      if (error instanceof InitializationError) {
+        this.record({
+          ...base,
+          id: error.id,
+          inputs,
+          outputs: error.outputs,
+          initErrors: error.reasons,
+        });
+      }
+      throw error;
+    }
   }
 
   private record(state: ResourceState) {
@@ -375,7 +415,7 @@ export class UpdateEngine {
       const diff = diffInputs(
         candidate.type,
         candidate.name,
-        candidate.inputs,
+        priorState(candidate),
         inputsForDiff,
         candidate.ignoreChanges ?? [],
       );
@@ -430,13 +470,23 @@ export class UpdateEngine {
     this.run = undefined;
   }
 
-  /** `pulumi destroy`: every resource, dependents first. */
+  /**
+   * `pulumi destroy`: every resource, dependents first. Each finished delete leaves the state at
+   * once, so a destroy that fails part-way keeps only what still exists (pulumi/pulumi
+   * pkg/resource/deploy/step.go `DeleteStep.Apply` removes the resource from the snapshot).
+   */
   async destroy(): Promise<Plan> {
     this.beginRun();
     const run = this.current();
     for (const state of this.snapshot) run.ops.set(state.name, "delete");
     try {
-      await this.deleteInDependencyOrder(this.snapshot, () => "delete");
+      await this.deleteInDependencyOrder(
+        [...this.snapshot],
+        () => "delete",
+        (deleted) => {
+          this.snapshot = this.snapshot.filter((state) => state !== deleted);
+        },
+      );
       this.next = [];
       this.snapshot = [];
       return this.plan(run);
@@ -445,9 +495,39 @@ export class UpdateEngine {
     }
   }
 
+  /**
+   * `pulumi refresh` (and the refresh `pulumi up --refresh` runs first): the provider's Read of
+   * every custom resource in the state; new outputs replace the old (inputs stay), and a resource
+   * the provider reports gone leaves the state (pulumi/pulumi pkg/resource/deploy/step.go
+   * `RefreshStep.Apply`: "If the resource was deleted, remove it from the state"). Returns which
+   * resources changed their outputs and which left the state.
+   */
+  async refresh(): Promise<{ changed: string[]; gone: string[] }> {
+    if (this.run) throw new Error("harness: refresh while a run is in progress");
+    const changed: string[] = [];
+    const gone: string[] = [];
+    const refreshed: ResourceState[] = [];
+    for (const state of this.snapshot) {
+      if (!state.custom) {
+        refreshed.push(state);
+        continue;
+      }
+      const outputs = await this.provider.read(state);
+      if (outputs === undefined) {
+        gone.push(state.name);
+        continue;
+      }
+      if (JSON.stringify(outputs) !== JSON.stringify(state.outputs)) changed.push(state.name);
+      refreshed.push({ ...state, outputs });
+    }
+    this.snapshot = refreshed;
+    return { changed: changed.sort(), gone: gone.sort() };
+  }
+
   private async deleteInDependencyOrder(
     condemned: ResourceState[],
     op: (state: ResourceState) => StepRecord["op"],
+    onDeleted: (state: ResourceState) => void = () => undefined,
   ) {
     let remaining = [...condemned];
     while (remaining.length > 0) {
@@ -467,7 +547,10 @@ export class UpdateEngine {
         throw new Error(`harness: a dependency cycle among ${[...urns].join(", ")}`);
       }
       await Promise.all(
-        ready.map((state) => (state.custom ? this.remove(op(state), state) : Promise.resolve())),
+        ready.map(async (state) => {
+          if (state.custom) await this.remove(op(state), state);
+          onDeleted(state);
+        }),
       );
       remaining = remaining.filter((state) => !ready.includes(state));
     }
