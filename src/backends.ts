@@ -88,9 +88,17 @@ export class BackendPool extends pulumi.ComponentResource {
     this.addresses = pulumi.all(
       this.containers.map((container) =>
         pulumi
-          .all([container.networkDatas, container.name, args.networkName])
-          .apply(([networkDatas, containerName, networkName]) =>
-            hostPort(ipOnNetwork(networkDatas, networkName, containerName), args.port),
+          .all([
+            container.networkDatas,
+            container.networksAdvanced,
+            container.name,
+            args.networkName,
+          ])
+          .apply(([networkDatas, attachments, containerName, networkName]) =>
+            hostPort(
+              ipOnNetwork(networkDatas, networkName, containerName, attachments ?? []),
+              args.port,
+            ),
           ),
       ),
     );

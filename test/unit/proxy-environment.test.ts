@@ -54,6 +54,26 @@ describe("ipOnNetwork", () => {
         "(networks seen: http-infra-dev-net)",
     );
   });
+
+  it("a stopped container listed with no address is where its fixed address says (refresh)", () => {
+    const attachments = [
+      { name: "bridge", ipv4Address: "172.17.0.9" },
+      { name: NETWORK, ipv4Address: "10.10.0.5" },
+    ];
+    expect(
+      ipOnNetwork([{ networkName: NETWORK, ipAddress: "" }], NETWORK, CONTAINER, attachments),
+    ).toBe("10.10.0.5");
+    // A real address always wins, and the fallback never invents a network the container is not on.
+    expect(
+      ipOnNetwork(
+        [{ networkName: NETWORK, ipAddress: "10.10.0.6" }],
+        NETWORK,
+        CONTAINER,
+        attachments,
+      ),
+    ).toBe("10.10.0.6");
+    expect(() => ipOnNetwork([], NETWORK, CONTAINER, attachments)).toThrow(/networks seen: none/);
+  });
 });
 
 describe("hostPort", () => {
