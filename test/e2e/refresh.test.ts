@@ -58,20 +58,24 @@ describeWithDocker("pulumi up --refresh (e2e-refresh)", () => {
     expect(plan.same).toHaveLength(11);
   });
 
-  it("a member stopped outside Pulumi: up --refresh starts it in place, then the program finds no address; the next up --refresh changes nothing", async () => {
+  it("a member stopped outside Pulumi: up --refresh starts it in place and leaves the proxy; the next up --refresh changes nothing", async () => {
     const before = stateId("static-1");
+    const proxyBefore = stateId("proxy");
     await harness.docker.getContainer(name("static", 1)).stop({ t: 5 });
     // Read of a stopped container: must_run false (an update starts it again) and network_data
     // with an empty address, which the update keeps (resourceDockerContainerUpdate reads nothing
-    // back), so the pool's addresses fail the program (src/proxyEnvironment.ts ipOnNetwork).
-    await expect(harness.up({ stack: STACK, config, refresh: true })).rejects.toThrow(
-      `container ${name("static", 1)} has no IP address on network ${name("net")}`,
-    );
+    // back). The pool then reads the member's fixed address from what it asked for
+    // (networksAdvanced, src/proxyEnvironment.ts ipOnNetwork): the proxy's envs and their digest
+    // stay the same, so the proxy is left running.
+    const { plan } = await harness.up({ stack: STACK, config, refresh: true });
+    expect(plan.update, "must_run false → true").toEqual(["static-1"]);
+    expect([...plan.create, ...plan.replace, ...plan.delete]).toEqual([]);
     expect(stateId("static-1"), "the same container").toBe(before);
+    expect(stateId("proxy"), "the same proxy").toBe(proxyBefore);
     const info = await harness.docker.getContainer(name("static", 1)).inspect();
     expect(info.State.Running, "started by the update").toBe(true);
-    const { plan } = await harness.up({ stack: STACK, config, refresh: true });
-    expect(plan.steps, "no provider step").toEqual([]);
+    const next = await harness.up({ stack: STACK, config, refresh: true });
+    expect(next.plan.steps, "no provider step").toEqual([]);
     expect(await serving(), "both paths answer").toBe(true);
   }, 180_000);
 
