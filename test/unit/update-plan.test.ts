@@ -8,7 +8,8 @@ import { editedContext, type EditedContext } from "../support/harness/editedCont
 import { UpdateEngine } from "../support/harness/engine";
 import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
 import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
-import { contextDigest, diffInputs } from "../support/harness/updateRules";
+import { contextDigest } from "../support/harness/resources/image";
+import { diffInputs } from "../support/harness/updateRules";
 import type { Registration } from "../support/pulumiProgram";
 
 const PASSWORD = "unit-manager-password";

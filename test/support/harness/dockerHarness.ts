@@ -12,10 +12,10 @@ import {
   type Registration,
   type RunProgramOptions,
 } from "../pulumiProgram";
-import type { ContainerInputs } from "./containers";
+import type { ContainerInputs } from "./resources/container";
 import { DockerProvider } from "./dockerProvider";
 import { UpdateEngine, type Plan } from "./engine";
-import { contextResolver } from "./updateRules";
+import { contextResolver } from "./resources/image";
 
 /** Every object the harness creates carries this label, with the stack name as its value. */
 export const HARNESS_LABEL = "http-infra.harness-stack";

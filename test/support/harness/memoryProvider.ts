@@ -1,19 +1,14 @@
 // The update engine (engine.ts) over an in-memory provider instead of Docker, so unit tests can
 // run the real program twice and read the plan, like `pulumi preview` on a deployed stack, with
-// nothing but Node. Outputs are shaped as the Docker provider's (dockerProvider.ts) and
-// deterministic: an image's repoDigest follows its build inputs (contextDigest, args), a
-// container's address is its fixed ipv4Address or the next free one on the network.
-import { createHash } from "node:crypto";
+// nothing but Node. Outputs come from each type's module (resources/<type>.ts `memory`), shaped as
+// its Docker behaviour's and deterministic.
 import { runProgram, type ProgramRun, type RunProgramOptions } from "../pulumiProgram";
 import { UpdateEngine, type Plan, type Provider, type ResourceState } from "./engine";
-import { assertImplemented, CONTAINER, IMAGE, NETWORK } from "./inputs";
-import {
-  changeRules,
-  checkImageInputs,
-  contextResolver,
-  type ContextResolver,
-  type InputDiff,
-} from "./updateRules";
+import { assertImplemented } from "./inputs";
+import { resourceModule } from "./resources";
+import { contextResolver, type ContextResolver } from "./resources/image";
+import type { MemoryContext } from "./resources/types";
+import type { InputDiff } from "./updateRules";
 
 export interface ProviderCall {
   op: "create" | "update" | "delete";
@@ -29,66 +24,46 @@ export class MemoryProvider implements Provider {
   private nextHost = 10;
   /** Where each build context is read from (tests point one at an edited copy). */
   resolveContext: ContextResolver = (p) => p;
+  private readonly context: MemoryContext = {
+    nextAddress: () => `10.99.0.${this.nextHost++}`,
+    resolveContext: (p) => this.resolveContext(p),
+  };
 
   check(type: string, name: string, inputs: Record<string, any>) {
     assertImplemented(type, name, inputs);
-    return type === IMAGE ? checkImageInputs(inputs, this.resolveContext) : inputs;
+    const module = resourceModule(type, name);
+    return module.check ? module.check(inputs, this.resolveContext) : inputs;
   }
 
   async create(type: string, name: string, inputs: Record<string, any>) {
+    const module = resourceModule(type, name);
     const id = `${name}-${++this.sequence}`;
     this.calls.push({ op: "create", name, id });
     // Docker refuses a second container or network with the same name.
     for (const object of this.live.values()) {
-      if (type !== IMAGE && object.type === type && object.name === inputs.name) {
+      if (module.memory.uniqueName && object.type === type && object.name === inputs.name) {
         throw new Error(`${inputs.name} already exists (Conflict)`);
       }
     }
     this.live.set(id, { type, name: inputs.name ?? name });
-    switch (type) {
-      case IMAGE:
-        return { id, outputs: { ...inputs, repoDigest: imageDigest(inputs) } };
-      case NETWORK:
-        return { id, outputs: { ...inputs, scope: "local" } };
-      case CONTAINER:
-        return {
-          id,
-          outputs: {
-            ...inputs,
-            networkDatas: (inputs.networksAdvanced ?? []).map(
-              (network: { name: string; ipv4Address?: string }) => ({
-                networkName: network.name,
-                ipAddress: network.ipv4Address ?? `10.99.0.${this.nextHost++}`,
-              }),
-            ),
-            exitCode: null,
-          },
-        };
-      default:
-        throw new Error(`unexpected resource type ${type}`);
-    }
+    return { id, outputs: module.memory.create(this.context, inputs) };
   }
 
   async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+    const module = resourceModule(old.type, old.name);
     this.calls.push({ op: "update", name: old.name, id: old.id! });
-    if (old.type === IMAGE) return { ...inputs, repoDigest: imageDigest(inputs) };
     for (const key of diff.changedKeys) {
-      if (changeRules[old.type]?.properties[key] === "replace") {
+      if (module.rules.properties[key] === "replace") {
         throw new Error(`${old.name}: "${key}" forces a replacement, not an update`);
       }
     }
-    return { ...old.outputs, ...inputs };
+    return module.memory.update(old, inputs, diff);
   }
 
   async delete(state: ResourceState) {
     this.calls.push({ op: "delete", name: state.name, id: state.id! });
     this.live.delete(state.id!);
   }
-}
-
-function imageDigest(inputs: Record<string, any>): string {
-  const hash = createHash("sha256").update(JSON.stringify(inputs.build)).digest("hex");
-  return `sha256:${hash}`;
 }
 
 /** A stack deployed on the in-memory provider: `up()` runs the program and returns the plan. */

@@ -1,0 +1,156 @@
+// docker.Image: native to pulumi-docker (provider/provider.go `dockerNativeProvider`, image.go),
+// not bridged: `Check` adds `build.contextDigest`, `Diff` compares old and new inputs and never
+// asks for a replacement, `Update` builds again, `Delete` leaves the local image alone.
+import dockerignore from "@balena/dockerignore";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import * as path from "node:path";
+import { buildImage } from "../build";
+import type { DockerContext, ResourceModule } from "./types";
+
+export const IMAGE = "docker:index/image:Image";
+
+/**
+ * Where the build reads a context path from. Tests redirect a context to an edited copy (the way a
+ * user edits the landing page in place) without touching the repository.
+ */
+export type ContextResolver = (projectPath: string) => string;
+
+/** Redirects each context directory (and files under it) to another directory. */
+export function contextResolver(overrides: Record<string, string> = {}): ContextResolver {
+  return (projectPath) => {
+    const normalized = path.posix.normalize(projectPath);
+    for (const [context, directory] of Object.entries(overrides)) {
+      const prefix = path.posix.normalize(context);
+      if (normalized === prefix) return directory;
+      if (normalized.startsWith(`${prefix}/`)) {
+        return path.join(directory, normalized.slice(prefix.length + 1));
+      }
+    }
+    return projectPath;
+  };
+}
+
+/**
+ * The digest pulumi-docker's `Check` adds to an Image's `build` (provider/provider.go
+ * `hashContext`): the Dockerfile's content under the name "Dockerfile", then every file of the
+ * context not excluded by .dockerignore, in lexical order, as its relative path, mode and content
+ * hash (symlinks: their target path). The exact bytes differ from the provider's (Go's mode
+ * strings); what matters here is the same thing: it changes exactly when the context does.
+ */
+export function contextDigest(context: string, dockerfile: string): string {
+  const root = path.resolve(context);
+  const accumulator = createHash("sha256");
+  const add = (relative: string, mode: string, content: Buffer | string) => {
+    accumulator.update(relative);
+    accumulator.update(mode);
+    accumulator.update(createHash("sha256").update(content).digest());
+    accumulator.update("\0");
+  };
+  add("Dockerfile", "", readFileSync(path.resolve(dockerfile)));
+
+  // getIgnorePatterns: <Dockerfile>.dockerignore first, else the context's .dockerignore.
+  const ignoreFile = [
+    `${path.resolve(dockerfile)}.dockerignore`,
+    path.join(root, ".dockerignore"),
+  ].find((candidate) => existsSync(candidate));
+  const ignore = dockerignore().add(ignoreFile ? readFileSync(ignoreFile, "utf8") : "");
+  const walk = (directory: string) => {
+    for (const entry of readdirSync(directory).sort()) {
+      const full = path.join(directory, entry);
+      const relative = path.relative(root, full).split(path.sep).join("/");
+      if (ignore.ignores(relative)) continue;
+      const stat = lstatSync(full);
+      if (stat.isDirectory()) walk(full);
+      else if (stat.isSymbolicLink()) add(relative, stat.mode.toString(8), readlinkSync(full));
+      else if (stat.isFile()) add(relative, stat.mode.toString(8), readFileSync(full));
+    }
+  };
+  walk(root);
+  return accumulator.digest("hex");
+}
+
+/**
+ * pulumi-docker's `Check` for an Image (provider/provider.go `dockerNativeProvider.Check`): the
+ * inputs the engine stores and diffs, with `build.contextDigest` added.
+ */
+export function checkImageInputs(
+  inputs: Record<string, any>,
+  resolve: ContextResolver = (p) => p,
+): Record<string, any> {
+  const build = inputs.build ?? {};
+  const context = build.context ?? ".";
+  const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
+  const digest = contextDigest(resolve(context), resolve(dockerfile));
+  return { ...inputs, build: { ...build, contextDigest: digest } };
+}
+
+async function build(context: DockerContext, inputs: Record<string, any>) {
+  if (inputs.skipPush !== true) {
+    throw new Error("harness: pushing images is not implemented; set skipPush: true");
+  }
+  const { contextDigest: _digest, ...request } = inputs.build;
+  const id = await buildImage(context.docker, {
+    ...request,
+    context: context.resolveContext(request.context),
+    dockerfile: request.dockerfile && context.resolveContext(request.dockerfile),
+    tag: inputs.imageName,
+    labels: context.labels,
+  });
+  // The provider's repoDigest for a local-only image is the image id.
+  return {
+    id,
+    outputs: {
+      ...inputs,
+      repoDigest: id,
+      baseImageName: inputs.imageName,
+      registryServer: "",
+      context: inputs.build.context,
+      dockerfile: inputs.build.dockerfile,
+    },
+  };
+}
+
+function memoryDigest(inputs: Record<string, any>): string {
+  const hash = createHash("sha256").update(JSON.stringify(inputs.build)).digest("hex");
+  return `sha256:${hash}`;
+}
+
+export const image: ResourceModule = {
+  type: IMAGE,
+  inputs: {
+    imageName: true,
+    skipPush: true,
+    buildOnPreview: true,
+    build: { context: true, dockerfile: true, args: true, platform: true, target: true },
+  },
+  // provider/provider.go `Diff` + `diffUpdates`: every changed key is an UPDATE, never a
+  // replacement, and `Update` runs dockerBuild again. `build` includes the contextDigest that
+  // `Check` computed, so an edited context is a changed `build`.
+  rules: {
+    properties: {
+      imageName: "rebuild",
+      skipPush: "rebuild",
+      buildOnPreview: "rebuild",
+      build: "rebuild",
+    },
+    computed: new Set(),
+    sets: new Set(),
+    deleteBeforeReplace: false,
+  },
+  check: checkImageInputs,
+  docker: {
+    create: (context, inputs) => context.timed("build", () => build(context, inputs)),
+    // provider/provider.go `Update`: dockerBuild again, new outputs, same id.
+    update: async (context, _old, inputs) =>
+      (await context.timed("build", () => build(context, inputs))).outputs,
+    // provider/provider.go `Delete` returns at once: the image stays in the local store (Docker's
+    // build cache for the next build).
+    delete: async () => undefined,
+  },
+  memory: {
+    uniqueName: false,
+    create: (_context, inputs) => ({ ...inputs, repoDigest: memoryDigest(inputs) }),
+    update: (_old, inputs) => ({ ...inputs, repoDigest: memoryDigest(inputs) }),
+  },
+};

@@ -1,0 +1,102 @@
+// What every resource type module of the harness provides (resources/<type>.ts), the way
+// kreuzwerker/terraform-provider-docker keeps one internal/provider/resource_docker_<type>.go per
+// resource: its schema (which inputs the harness implements, how a change of each is applied) and
+// its provider behaviour (create/update/delete on a real Docker engine, and outputs for the
+// in-memory provider of the unit tests). The engine (engine.ts) and the diff (updateRules.ts)
+// know nothing of any type: they look the module up by type token (resources/index.ts).
+import type Docker from "dockerode";
+import type { ResourceState } from "../engine";
+import type { InputDiff } from "../updateRules";
+import type { ContextResolver } from "./image";
+
+/** The input properties the harness implements: `true` for a leaf, a nested Shape for objects. */
+export type Shape = { [property: string]: true | Shape };
+
+/** What the provider does when a property changes. */
+export type ChangeRule =
+  /** Terraform `ForceNew`: the resource is replaced. */
+  | "replace"
+  /** Applied in place with `docker container update` (resourceDockerContainerUpdate). */
+  | "container-update"
+  /** must_run false → true starts the container (resourceDockerContainerUpdate's first branch). */
+  | "must-run"
+  /** Not ForceNew and ignored by the provider's Update: only the state changes. */
+  | "state-only"
+  /** Image: `dockerNativeProvider.Update` builds the image again (provider/provider.go). */
+  | "rebuild";
+
+/** The schema facts the provider's Diff answers from. */
+export interface TypeRules {
+  /** Rule per top-level input property (the bridge reports replace keys at the top level). */
+  properties: Record<string, ChangeRule>;
+  /**
+   * `Optional` + `Computed` attributes: leaving one out keeps the value in the state, so the
+   * plan shows no change (terraform-plugin-sdk helper/schema/schema.go `schemaMap.diffString` /
+   * `diffSet`: a removed value of a Computed attribute yields no diff).
+   */
+  computed: ReadonlySet<string>;
+  /** `TypeSet` attributes: their order is not part of the value. */
+  sets: ReadonlySet<string>;
+  /**
+   * What the provider's Diff answers for DeleteBeforeReplace when the program leaves the option
+   * unset (the bridge returns it with every replacement: pkg/tfbridge/provider.go `Diff`).
+   */
+  deleteBeforeReplace: boolean;
+}
+
+/** Engine objects the Docker provider made, so destroy can find what the state lost. */
+export type Created = { kind: "container" | "network"; id: string; name: string };
+
+/** What a type's Docker behaviour may use: the engine, the harness's labels, bookkeeping. */
+export interface DockerContext {
+  docker: Docker;
+  /** Labels the harness puts on every object it makes (its stack, for the leftovers check). */
+  labels: Record<string, string>;
+  /** Times a phase ("build", "deploy", "teardown") for the e2e timing report. */
+  timed<T>(phase: string, work: () => Promise<T>): Promise<T>;
+  /** Where each build context is read from (tests point one at an edited copy). */
+  resolveContext: ContextResolver;
+  /** Records an engine object this provider made (and forgets it once deleted). */
+  track(object: Created): void;
+  forget(id: string): void;
+}
+
+/** What a type's in-memory behaviour may use (the unit tests' pretend engine). */
+export interface MemoryContext {
+  /** The next free host address on the pretend network, e.g. 10.99.0.10. */
+  nextAddress(): string;
+  resolveContext: ContextResolver;
+}
+
+export interface CreateResult {
+  id: string;
+  outputs: Record<string, any>;
+}
+
+/** One resource type: its schema and its provider behaviour. */
+export interface ResourceModule {
+  /** The type token, e.g. "docker:index/container:Container". */
+  type: string;
+  /** The inputs the harness implements; anything else makes it throw (inputs.ts). */
+  inputs: Shape;
+  rules: TypeRules;
+  /** The provider's Check: the inputs the engine stores and diffs (identity unless given). */
+  check?(inputs: Record<string, any>, resolveContext: ContextResolver): Record<string, any>;
+  docker: {
+    create(context: DockerContext, inputs: Record<string, any>): Promise<CreateResult>;
+    update(
+      context: DockerContext,
+      old: ResourceState,
+      inputs: Record<string, any>,
+      diff: InputDiff,
+    ): Promise<Record<string, any>>;
+    delete(context: DockerContext, state: ResourceState): Promise<void>;
+  };
+  memory: {
+    /** Docker refuses a second object of this type with the same `name` (an image tag moves). */
+    uniqueName: boolean;
+    /** The outputs the Docker behaviour would report, deterministically, without an engine. */
+    create(context: MemoryContext, inputs: Record<string, any>): Record<string, any>;
+    update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
+  };
+}
