@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { buildImage } from "../harness/build";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
-const BASE_IMAGE = "http-infra-base/debian:bookworm";
+/** The offline Debian base (scripts/offline-base-images.sh), else the official image if present. */
+const BASE_IMAGES = ["http-infra-base/debian:bookworm", "debian:bookworm"];
 /** Label holding the hash of what the image was built from; a different hash means rebuild. */
 const SOURCE_HASH_LABEL = "http-infra.swarm-testbed.source";
 
@@ -38,22 +39,28 @@ function sourceHash(contextDir: string, baseImageId: string): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+async function firstPresent(docker: Docker, names: string[]) {
+  for (const name of names) {
+    const image = await docker
+      .getImage(name)
+      .inspect()
+      .catch(() => undefined);
+    if (image) return { name, id: image.Id };
+  }
+  throw new Error(
+    `the swarm test bed builds on ${names.join(" or ")}, none of which is on this engine: ` +
+      `run scripts/offline-base-images.sh`,
+  );
+}
+
 /**
  * Makes sure the image exists for the current sources, building it only when they changed.
  * Returns whether it was built.
  */
 export async function ensureTestbedImage(docker: Docker, which: TestbedImage): Promise<boolean> {
   const { tag, context } = TESTBED_IMAGES[which];
-  const base = await docker
-    .getImage(BASE_IMAGE)
-    .inspect()
-    .catch(() => {
-      throw new Error(
-        `the swarm test bed builds on ${BASE_IMAGE}, which is not on this engine: ` +
-          `run scripts/offline-base-images.sh`,
-      );
-    });
-  const wanted = sourceHash(path.join(ROOT, context), base.Id);
+  const base = await firstPresent(docker, BASE_IMAGES);
+  const wanted = sourceHash(path.join(ROOT, context), base.id);
   const existing = await docker
     .getImage(tag)
     .inspect()
@@ -61,7 +68,7 @@ export async function ensureTestbedImage(docker: Docker, which: TestbedImage): P
   if (existing?.Config.Labels?.[SOURCE_HASH_LABEL] === wanted) return false;
   await buildImage(docker, {
     context: path.join(ROOT, context),
-    args: { BASE_IMAGE },
+    args: { BASE_IMAGE: base.name },
     tag,
     labels: { [SOURCE_HASH_LABEL]: wanted },
   });

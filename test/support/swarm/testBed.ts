@@ -27,6 +27,7 @@ import {
   type NodeLayout,
   type NodeRole,
 } from "./layout";
+import { acquireTestbedLock, releaseTestbedLock } from "./ownerLock";
 import { followStream, waitFor } from "./wait";
 
 export { NODE_PROXY_PORT, REGISTRY_ADDRESS } from "./layout";
@@ -48,7 +49,6 @@ export interface SwarmNode {
 
 export type NodeState = "ready" | "down";
 
-const OWNER_LABEL = `${TESTBED_LABEL}.owner`;
 const log = (message: string) => console.log(`[swarm testbed] ${message}`);
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -67,36 +67,6 @@ function toSwarmNode(layout: NodeLayout): SwarmNode {
     apiHost: `tcp://127.0.0.1:${layout.apiHostPort}`,
     proxyUrl: `http://127.0.0.1:${layout.proxyHostPort}`,
   };
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * Waits while another live process owns a test bed (two suites on one bed would wipe each
- * other's), then returns. A bed whose owner is gone is a leftover, removed by the caller.
- */
-async function waitForOtherOwner(host: Docker, timeoutMs: number): Promise<void> {
-  const owner = async () => {
-    const network = await host
-      .getNetwork(TESTBED_NETWORK)
-      .inspect()
-      .catch(() => undefined);
-    const pid = Number(network?.Labels?.[OWNER_LABEL]);
-    return Number.isInteger(pid) && pid !== process.pid && alive(pid) ? pid : undefined;
-  };
-  const first = await owner();
-  if (first === undefined) return;
-  log(`waiting: process ${first} is using the test bed`);
-  await waitFor(`process ${first} to release the swarm test bed`, timeoutMs, 1000, async () =>
-    (await owner()) === undefined ? true : undefined,
-  );
 }
 
 /**
@@ -296,6 +266,7 @@ export class SwarmTestBed {
   async remove(): Promise<string[]> {
     const started = performance.now();
     const leftovers = await removeTestbedFromHost(this.host);
+    releaseTestbedLock();
     log(
       `removed in ${seconds(started).toFixed(1)}s${leftovers.length ? `, left: ${leftovers}` : ""}`,
     );
@@ -314,7 +285,8 @@ export interface StartOptions {
 }
 
 /**
- * Starts a fresh bed: removes leftovers of an earlier run, builds the node and registry images if
+ * Starts a fresh bed: waits for the test bed lock (one bed per host; a suite still using one keeps
+ * it until its remove()), removes leftovers of an earlier run, builds the node and registry images if
  * their sources changed, starts the registry and the nodes in parallel, makes the swarm, and waits
  * until every node is Ready. Prints how long each phase took.
  */
@@ -328,8 +300,9 @@ export async function startSwarmTestBed(options: StartOptions = {}): Promise<Swa
     return result;
   };
   const started = performance.now();
+  // Outside the try: a bed we never owned is not ours to remove.
+  await phase("wait", () => acquireTestbedLock(options.ownerTimeoutMs ?? 15 * 60_000, log));
   try {
-    await phase("wait", () => waitForOtherOwner(host, options.ownerTimeoutMs ?? 15 * 60_000));
     await phase("clean", () => removeTestbedFromHost(host));
     await phase("images", () =>
       Promise.all([ensureTestbedImage(host, "node"), ensureTestbedImage(host, "registry")]),
@@ -339,7 +312,7 @@ export async function startSwarmTestBed(options: StartOptions = {}): Promise<Swa
         Name: TESTBED_NETWORK,
         Driver: "bridge",
         IPAM: { Config: [{ Subnet: TESTBED_SUBNET }] },
-        Labels: { [TESTBED_LABEL]: "network", [OWNER_LABEL]: String(process.pid) },
+        Labels: { [TESTBED_LABEL]: "network" },
       }),
     );
     await phase("containers", () =>
