@@ -77,20 +77,22 @@ export async function removeTestbedFromHost(host: Docker): Promise<string[]> {
   const filters = JSON.stringify({ label: [TESTBED_LABEL] });
   const containers = await host.listContainers({ all: true, filters });
   await Promise.all(
-    containers.map((container) =>
-      host
-        .getContainer(container.Id)
-        .remove({ force: true, v: true })
-        .catch((error: { statusCode?: number }) => {
-          if (error.statusCode !== 404) throw error;
-        }),
+    containers.map((c) =>
+      host.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone),
     ),
   );
   const { Volumes: volumes } = await host.listVolumes({ filters });
-  await Promise.all((volumes ?? []).map((volume) => host.getVolume(volume.Name).remove()));
+  await Promise.all(
+    (volumes ?? []).map((volume) => host.getVolume(volume.Name).remove().catch(ignoreGone)),
+  );
   const networks = await host.listNetworks({ filters });
-  for (const network of networks) await host.getNetwork(network.Id).remove();
+  for (const network of networks) await host.getNetwork(network.Id).remove().catch(ignoreGone);
   return listTestbedLeftovers(host);
+}
+
+/** Something already gone (404) is what removal wants; anything else is an error. */
+function ignoreGone(error: { statusCode?: number }): void {
+  if (error.statusCode !== 404) throw error;
 }
 
 /** Containers, volumes and networks of a test bed on the host engine, as "kind name" strings. */
