@@ -66,6 +66,12 @@ export async function acquireTestbedLock(timeoutMs: number, log: (m: string) => 
   });
 }
 
+/** The live process holding the lock, if any. */
+export function testbedLockHolder(): number | undefined {
+  const pid = ownerPid();
+  return pid !== undefined && alive(pid) ? pid : undefined;
+}
+
 /** Gives the lock up if this process holds it. */
 export function releaseTestbedLock(): void {
   if (ownerPid() === process.pid) rmSync(LOCK_DIR, { recursive: true, force: true });

@@ -27,7 +27,7 @@ import {
   type NodeLayout,
   type NodeRole,
 } from "./layout";
-import { acquireTestbedLock, releaseTestbedLock } from "./ownerLock";
+import { acquireTestbedLock, releaseTestbedLock, testbedLockHolder } from "./ownerLock";
 import { followStream, waitFor } from "./wait";
 
 export { NODE_PROXY_PORT, REGISTRY_ADDRESS } from "./layout";
@@ -264,15 +264,28 @@ export class SwarmTestBed {
     );
   }
 
-  /** Removes the whole bed from the host; returns what is left (nothing, normally). */
-  async remove(): Promise<string[]> {
-    const started = performance.now();
-    const leftovers = await removeTestbedFromHost(this.host);
-    releaseTestbedLock();
-    log(
-      `removed in ${seconds(started).toFixed(1)}s${leftovers.length ? `, left: ${leftovers}` : ""}`,
-    );
-    return leftovers;
+  private removal: Promise<string[]> | undefined;
+
+  /**
+   * Removes the whole bed from the host and gives up the lock; returns what is left (nothing,
+   * normally). Once only: calling it again returns the first answer and touches nothing, since by
+   * then the host may hold another suite's bed. A bed whose lock another process holds is not
+   * removed (that process's bed is on the host).
+   */
+  remove(): Promise<string[]> {
+    this.removal ??= (async () => {
+      const holder = testbedLockHolder();
+      if (holder !== undefined && holder !== process.pid) {
+        return [`test bed lock held by process ${holder}: its bed was left alone`];
+      }
+      const started = performance.now();
+      const leftovers = await removeTestbedFromHost(this.host);
+      releaseTestbedLock();
+      const left = leftovers.length ? `, left: ${leftovers.join(", ")}` : "";
+      log(`removed in ${seconds(started).toFixed(1)}s${left}`);
+      return leftovers;
+    })();
+    return this.removal;
   }
 }
 
