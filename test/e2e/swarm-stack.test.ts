@@ -32,7 +32,9 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   const edits: EditedContext[] = [];
   let destroyed = false;
 
-  const up = (change: Record<string, string | number> = {}, contextOverrides = {}) =>
+  /** Build contexts edited so far: every later `up` builds from them too, as a user's repo would. */
+  let contextOverrides: Record<string, string> = {};
+  const up = (change: Record<string, string | number> = {}) =>
     harness.up({ stack: STACK, config: { ...config, ...change }, secrets, contextOverrides });
 
   /** A node's proxy answers /proxy-healthz, and / through the balancer. */
@@ -170,10 +172,25 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     );
     edits.push(edit);
     const probe = startDowntimeProbe(bed.nodes[1].proxyUrl, { intervalMs: 50, maxSeconds: 300 });
-    const applied = up({}, { [DYNAMIC_CONTEXT]: edit.directory }).then(
+    contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const applied = up().then(async (result) => {
+      // `up` returned: convergeConfig made the provider wait until each member's replica runs the
+      // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
+      // be in its monitor window, UpdateStatus "updating").
+      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest;
+      for (const member of ["dynamic-1", "dynamic-2"]) {
+        const tasks = await bed.manager.listTasks({
+          filters: { service: [`${PREFIX}-${member}`], "desired-state": ["running"] },
+        });
+        expect(
+          tasks.map((task) => [task.Spec?.ContainerSpec?.Image, task.Status?.State]),
+          `${member} when up returned`,
+        ).toEqual([[digest, "running"]]);
+      }
       // Past the rollout: the old tasks are gone, requests now reach the new ones only.
-      async (result) => (await sleep(3_000), result),
-    );
+      await sleep(3_000);
+      return result;
+    });
     // The probe stops whatever happens to the update, so it never outlives the test.
     const report = await applied.then(
       () => probe.stop(),
@@ -211,7 +228,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
         `${PREFIX}-dynamic-2`,
       ]);
     }
-  });
+  }, 300_000);
 
   it("a change of the proxy's settings: one node's proxy restarts at a time while the others keep answering", async () => {
     // Every node polled together, every 50 ms: per node, its longest run without an answer.
@@ -272,7 +289,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     for (const round of rounds.slice(-3)) expect(round.ok).toEqual([true, true, true]);
     const proxy = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
     expect(proxy.Spec.TaskTemplate.ContainerSpec.Env).toContain("SERVER_NAME=swarm.res.ch");
-  });
+  }, 300_000);
 
   it("scaling the static pool out and in changes only the affected member service and the proxy", async () => {
     const out = await up({ serverName: "swarm.res.ch", staticBackends: 3 });
@@ -293,11 +310,20 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(services).toEqual(
       ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
     );
-  });
+  }, 300_000);
 
   it("destroy leaves no service, secret or network of the stack on any node, and the bed leaves nothing on the host", async () => {
     destroyed = true;
-    expect(await harness.destroy()).toEqual({ containers: [], networks: [] });
+    const left = await harness.destroy();
+    expect(left.services, "services left").toBeUndefined();
+    expect(left.secrets, "secrets left").toBeUndefined();
+    // ServiceRemove returns before the tasks' containers stop (the provider's deleteService waits
+    // only with a stop_grace_period): they go within seconds.
+    const settled = await waitFor("the stack's containers to go", 60_000, 500, async () => {
+      const now = await harness.leftovers();
+      return now.containers.length === 0 ? now : undefined;
+    });
+    expect(settled).toEqual({ containers: [], networks: [] });
     expect(await bed.manager.listServices()).toEqual([]);
     expect((await bed.manager.listSecrets()).map((s) => s.Spec?.Name)).toEqual([]);
     // A removed service's containers stop on their nodes shortly after the call returns.
@@ -311,5 +337,5 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     }
     expect(await bed.remove()).toEqual([]);
     expect(await listTestbedLeftovers(bed.host)).toEqual([]);
-  });
+  }, 180_000);
 });

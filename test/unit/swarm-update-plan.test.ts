@@ -127,7 +127,9 @@ describe("the provider's diff of two services (docker_service v4.5.0)", () => {
   it.each(["name", "data", "labels"])("a secret's %s is ForceNew", (key) => {
     const secret = { name: "s", data: "YQ==", labels: [{ label: "a", value: "1" }] };
     const changed = { ...secret, [key]: key === "labels" ? [] : "Yg==" };
-    expect(diffInputs(SECRET, "s", secret, changed).replaceKeys).toEqual([key]);
+    const diff = diffInputs(SECRET, "s", secret, changed);
+    expect(diff.replaceKeys).toEqual([key]);
+    expect(diff.deleteBeforeReplace, "an explicit name: the bridge asks delete-first").toBe(true);
   });
 });
 
