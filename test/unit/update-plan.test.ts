@@ -75,13 +75,23 @@ describe("the Docker provider's diff of two inputs", () => {
     ]);
   });
 
-  it("every network property is ForceNew, and the provider leaves the order to the engine", () => {
-    const diff = diffInputs(NETWORK, "network", { name: "a" }, { name: "b" });
-    expect(diff).toEqual({
+  it("every network property is ForceNew, and a network with a set name is replaced delete-before-replace", () => {
+    // pulumi-docker auto-names `name` (SetAutonaming); a name the program sets makes the bridge
+    // answer delete-before-replace (nameRequiresDeleteBeforeReplace), even when the name changes.
+    const renamed = diffInputs(NETWORK, "network", { name: "a" }, { name: "b" });
+    expect(renamed).toEqual({
       changedKeys: ["name"],
       replaceKeys: ["name"],
-      deleteBeforeReplace: false,
+      deleteBeforeReplace: true,
     });
+    const relabelled = diffInputs(
+      NETWORK,
+      "network",
+      { name: "a" },
+      { name: "a", labels: [{ label: "x", value: "1" }] },
+    );
+    expect(relabelled.replaceKeys).toEqual(["labels"]);
+    expect(relabelled.deleteBeforeReplace, "a named network").toBe(true);
   });
 
   it("an image is never replaced: a changed build is an update (a rebuild)", () => {
@@ -170,7 +180,7 @@ describe("the engine's steps, on synthetic resources", () => {
     return engine.finishRun();
   };
 
-  it("create-before-delete: the replacement exists before the old one goes, at the very end", async () => {
+  it("create-before-delete (the program's deleteBeforeReplace: false): the replacement exists before the old one goes, at the very end", async () => {
     const provider = new MemoryProvider();
     const engine = new UpdateEngine(provider);
     await deploy(engine, { name: "net-a" });
@@ -179,7 +189,7 @@ describe("the engine's steps, on synthetic resources", () => {
     const plan = await deploy(
       engine,
       { name: "net-b" },
-      { containerDbr: false, containerName: "app-b" },
+      { networkDbr: false, containerDbr: false, containerName: "app-b" },
     );
     expect(plan.replace).toEqual(["app", "network"]);
     expect(ops(plan.steps)).toEqual([
@@ -193,9 +203,9 @@ describe("the engine's steps, on synthetic resources", () => {
   it("create-before-delete with a fixed container name fails as Docker does (Conflict)", async () => {
     const engine = new UpdateEngine(new MemoryProvider());
     await deploy(engine, { name: "net-a" });
-    await expect(deploy(engine, { name: "net-b" }, { containerDbr: false })).rejects.toThrow(
-      /app already exists/,
-    );
+    await expect(
+      deploy(engine, { name: "net-b" }, { networkDbr: false, containerDbr: false }),
+    ).rejects.toThrow(/app already exists/);
     engine.abortRun();
   });
 

@@ -17,6 +17,7 @@ import { withDockerHost } from "./dockerHost";
 import { DockerProvider } from "./dockerProvider";
 import { UpdateEngine, type Plan } from "./engine";
 import { contextResolver } from "./resources/image";
+import { PROVIDER_WAITS, type ProviderWaits } from "./resources/types";
 
 /** Every object the harness creates carries this label, with the stack name as its value. */
 export const HARNESS_LABEL = "http-infra.harness-stack";
@@ -44,6 +45,8 @@ export class DockerHarness {
   constructor(
     readonly stack: string,
     docker: Docker = new Docker(),
+    /** The provider's fixed waits, shortened by a test that says so (resources/types.ts). */
+    waits: Partial<ProviderWaits> = {},
     /**
      * The engine's address as DOCKER_HOST spells it (e.g. a swarm manager's tcp://127.0.0.1:18400),
      * set while the program runs so that its own engine queries reach the same engine.
@@ -51,8 +54,12 @@ export class DockerHarness {
     readonly dockerHost?: string,
   ) {
     this.docker = docker;
-    this.provider = new DockerProvider(docker, { [HARNESS_LABEL]: stack }, (phase, work) =>
-      this.timed(phase, work),
+    this.provider = new DockerProvider(
+      docker,
+      { [HARNESS_LABEL]: stack },
+      (phase, work) => this.timed(phase, work),
+      undefined,
+      { ...PROVIDER_WAITS, ...waits },
     );
     this.engine = new UpdateEngine(this.provider);
   }
@@ -117,16 +124,19 @@ export class DockerHarness {
     options: Omit<RunProgramOptions, "newResource"> & {
       /** Build contexts read from other directories this run: an edit without touching the repo. */
       contextOverrides?: Record<string, string>;
+      /** `pulumi up --refresh`: read every resource back from Docker first (refresh()). */
+      refresh?: boolean;
     },
   ): Promise<{ run: ProgramRun; plan: Plan }> {
     await this.closeRun();
+    if (options.refresh) await this.refresh();
     this.provider.resolveContext = contextResolver(options.contextOverrides);
     this.failures.length = 0;
     this.engine.beginRun();
     this.running = true;
     let run: ProgramRun;
     try {
-      const { contextOverrides: _overrides, ...programOptions } = options;
+      const { contextOverrides: _overrides, refresh: _refresh, ...programOptions } = options;
       run = await withDockerHost(this.dockerHost, () =>
         runProgram({ ...programOptions, newResource: this.newResource }),
       );
@@ -137,6 +147,15 @@ export class DockerHarness {
     }
     const plan = (await this.closeRun())!;
     return { run, plan };
+  }
+
+  /**
+   * `pulumi refresh`: the provider's Read of every resource in the state (UpdateEngine.refresh):
+   * outputs as Docker reports them now; what is gone leaves the state.
+   */
+  async refresh(): Promise<{ changed: string[]; gone: string[] }> {
+    await this.closeRun();
+    return this.engine.refresh();
   }
 
   /** Runs one container outside the program (e.g. a proxy with bad input), tracked like the rest. */

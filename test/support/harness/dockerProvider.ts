@@ -11,7 +11,12 @@ import type { ContextResolver } from "./resources/image";
 import { removeNetwork } from "./resources/network";
 import { removeSecret } from "./resources/secret";
 import { removeService } from "./resources/service";
-import type { Created, DockerContext } from "./resources/types";
+import {
+  PROVIDER_WAITS,
+  type Created,
+  type DockerContext,
+  type ProviderWaits,
+} from "./resources/types";
 import type { InputDiff } from "./updateRules";
 
 export type { Created } from "./resources/types";
@@ -27,12 +32,15 @@ export class DockerProvider implements Provider {
     timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>,
     /** Where each build context is read from (tests point one at an edited copy). */
     public resolveContext: ContextResolver = (p) => p,
+    /** The provider's fixed waits; a test may shorten them, saying so. */
+    readonly waits: ProviderWaits = PROVIDER_WAITS,
   ) {
     const provider = this;
     this.context = {
       docker,
       labels,
       timed,
+      waits,
       get resolveContext() {
         return provider.resolveContext;
       },
@@ -60,6 +68,10 @@ export class DockerProvider implements Provider {
 
   delete(state: ResourceState): Promise<void> {
     return resourceModule(state.type, state.name).docker.delete(this.context, state);
+  }
+
+  read(state: ResourceState) {
+    return resourceModule(state.type, state.name).docker.read(this.context, state);
   }
 
   /** A container outside the program (DockerHarness.runContainer), tracked like the rest. */

@@ -4,9 +4,11 @@
 // the engine code it follows, in pulumi/pulumi pkg/resource/deploy/step_generator.go unless said.
 import type * as pulumi from "@pulumi/pulumi";
 import type { Registration } from "../pulumiProgram";
+import { InitializationError } from "./resources/types";
 import {
   deleteBeforeReplace as chooseDeleteBeforeReplace,
   diffInputs,
+  priorState,
   UNKNOWN,
   type InputDiff,
 } from "./updateRules";
@@ -23,6 +25,13 @@ export interface ResourceState {
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean | undefined;
+  /**
+   * The errors of a create that failed after the object came to exist (the bridge's
+   * initializationError): the engine keeps the resource with them (pulumi/pulumi
+   * pkg/resource/deploy/step_executor.go / step.go CreateStep.Apply: `resourceStatus ==
+   * resource.StatusPartialFailure` stores the state with InitErrors).
+   */
+  initErrors?: string[];
 }
 
 /** The provider side: what actually creates, updates and deletes. */
@@ -40,6 +49,8 @@ export interface Provider {
     diff: InputDiff,
   ): Promise<Record<string, any>>;
   delete(state: ResourceState): Promise<void>;
+  /** The provider's Read (refresh): the object's outputs now, or undefined when it is gone. */
+  read(state: ResourceState): Promise<Record<string, any> | undefined>;
 }
 
 export type Operation = "create" | "update" | "replace" | "delete" | "same";
@@ -156,26 +167,31 @@ export class UpdateEngine {
     // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
     // this resource as a dependent; seen again, it is a replacement (a create, no diff).
     if (old && run.deleted.has(urn)) {
-      const created = await this.step("create-replacement", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
       run.ops.set(args.name, "replace");
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return this.createStep("create-replacement", base, inputs);
     }
 
     // continueStepsFromImport, Case 4: no old state, a create step.
     if (!old) {
-      const created = await this.step("create", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
       run.ops.set(args.name, "create");
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return this.createStep("create", base, inputs);
     }
 
     // generateStepsFromDiff → the provider's Diff.
-    const diff = diffInputs(args.type, args.name, old.inputs, inputs);
+    const diff = diffInputs(args.type, args.name, priorState(old), inputs);
+
+    // continueStepsFromDiff: no changes but InitErrors on the old state ("If resource was
+    // unchanged, but there were initialization errors, generate an empty update step to attempt
+    // to 'continue' awaiting initialization"): an update step, which clears the errors.
+    if (diff.changedKeys.length === 0 && old.initErrors?.length) {
+      const outputs = await this.step("update", args.name, () =>
+        this.provider.update(old, inputs, diff),
+      );
+      run.ops.set(args.name, "update");
+      run.keys[args.name] = [];
+      this.record({ ...base, id: old.id, inputs, outputs });
+      return { id: old.id, outputs };
+    }
 
     // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
     if (diff.changedKeys.length === 0) {
@@ -210,21 +226,44 @@ export class UpdateEngine {
       }
       run.deleted.add(old.urn);
       await this.step("delete-replaced", args.name, () => this.provider.delete(old));
-      const created = await this.step("create-replacement", args.name, () =>
-        this.provider.create(args.type, args.name, inputs),
-      );
-      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return this.createStep("create-replacement", base, inputs);
     }
 
     // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
     // generated later on, after all creates/updates finish" (GenerateDeletes).
-    const created = await this.step("create-replacement", args.name, () =>
-      this.provider.create(args.type, args.name, inputs),
-    );
     run.replacedOlds.push(old);
-    this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-    return { id: created.id, outputs: created.outputs };
+    return this.createStep("create-replacement", base, inputs);
+  }
+
+  /**
+   * A create (or create-replacement) step. A create that fails after the object exists (the
+   * provider's InitializationError) still records the resource, with its id, outputs and
+   * InitErrors, then fails the step (pulumi/pulumi pkg/resource/deploy/step.go `CreateStep.Apply`:
+   * a partial failure keeps the new state).
+   */
+  private async createStep(
+    op: "create" | "create-replacement",
+    base: Omit<ResourceState, "id" | "inputs" | "outputs">,
+    inputs: Record<string, any>,
+  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+    try {
+      const created = await this.step(op, base.name, () =>
+        this.provider.create(base.type, base.name, inputs),
+      );
+      this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
+      return { id: created.id, outputs: created.outputs };
+    } catch (error) {
+      if (error instanceof InitializationError) {
+        this.record({
+          ...base,
+          id: error.id,
+          inputs,
+          outputs: error.outputs,
+          initErrors: error.reasons,
+        });
+      }
+      throw error;
+    }
   }
 
   private record(state: ResourceState) {
@@ -264,7 +303,7 @@ export class UpdateEngine {
         inputsForDiff[key] = fed ? UNKNOWN : value;
       }
       if (!fedByReplaced) continue;
-      const diff = diffInputs(candidate.type, candidate.name, candidate.inputs, inputsForDiff);
+      const diff = diffInputs(candidate.type, candidate.name, priorState(candidate), inputsForDiff);
       if (diff.replaceKeys.length > 0) {
         toReplace.push(candidate);
         replaceSet.add(candidate.urn);
@@ -315,13 +354,23 @@ export class UpdateEngine {
     this.run = undefined;
   }
 
-  /** `pulumi destroy`: every resource, dependents first. */
+  /**
+   * `pulumi destroy`: every resource, dependents first. Each finished delete leaves the state at
+   * once, so a destroy that fails part-way keeps only what still exists (pulumi/pulumi
+   * pkg/resource/deploy/step.go `DeleteStep.Apply` removes the resource from the snapshot).
+   */
   async destroy(): Promise<Plan> {
     this.beginRun();
     const run = this.current();
     for (const state of this.snapshot) run.ops.set(state.name, "delete");
     try {
-      await this.deleteInDependencyOrder(this.snapshot, () => "delete");
+      await this.deleteInDependencyOrder(
+        [...this.snapshot],
+        () => "delete",
+        (deleted) => {
+          this.snapshot = this.snapshot.filter((state) => state !== deleted);
+        },
+      );
       this.next = [];
       this.snapshot = [];
       return this.plan(run);
@@ -330,9 +379,39 @@ export class UpdateEngine {
     }
   }
 
+  /**
+   * `pulumi refresh` (and the refresh `pulumi up --refresh` runs first): the provider's Read of
+   * every custom resource in the state; new outputs replace the old (inputs stay), and a resource
+   * the provider reports gone leaves the state (pulumi/pulumi pkg/resource/deploy/step.go
+   * `RefreshStep.Apply`: "If the resource was deleted, remove it from the state"). Returns which
+   * resources changed their outputs and which left the state.
+   */
+  async refresh(): Promise<{ changed: string[]; gone: string[] }> {
+    if (this.run) throw new Error("harness: refresh while a run is in progress");
+    const changed: string[] = [];
+    const gone: string[] = [];
+    const refreshed: ResourceState[] = [];
+    for (const state of this.snapshot) {
+      if (!state.custom) {
+        refreshed.push(state);
+        continue;
+      }
+      const outputs = await this.provider.read(state);
+      if (outputs === undefined) {
+        gone.push(state.name);
+        continue;
+      }
+      if (JSON.stringify(outputs) !== JSON.stringify(state.outputs)) changed.push(state.name);
+      refreshed.push({ ...state, outputs });
+    }
+    this.snapshot = refreshed;
+    return { changed: changed.sort(), gone: gone.sort() };
+  }
+
   private async deleteInDependencyOrder(
     condemned: ResourceState[],
     op: (state: ResourceState) => StepRecord["op"],
+    onDeleted: (state: ResourceState) => void = () => undefined,
   ) {
     let remaining = [...condemned];
     while (remaining.length > 0) {
@@ -352,11 +431,11 @@ export class UpdateEngine {
         throw new Error(`harness: a dependency cycle among ${[...urns].join(", ")}`);
       }
       await Promise.all(
-        ready.map((state) =>
-          state.custom
-            ? this.step(op(state), state.name, () => this.provider.delete(state))
-            : Promise.resolve(),
-        ),
+        ready.map(async (state) => {
+          if (state.custom)
+            await this.step(op(state), state.name, () => this.provider.delete(state));
+          onDeleted(state);
+        }),
       );
       remaining = remaining.filter((state) => !ready.includes(state));
     }

@@ -60,6 +60,11 @@ export class MemoryProvider implements Provider {
     return module.memory.update(old, inputs, diff);
   }
 
+  /** Nothing drifts on the pretend engine: a refresh reads back what is in the state. */
+  async read(state: ResourceState) {
+    return this.live.has(state.id!) ? state.outputs : undefined;
+  }
+
   async delete(state: ResourceState) {
     this.calls.push({ op: "delete", name: state.name, id: state.id! });
     this.live.delete(state.id!);

@@ -9,6 +9,7 @@
 //   update, which Terraform applies with the resource's UpdateContext.
 // - Image is native to pulumi-docker (provider/provider.go): `Check` adds `build.contextDigest`,
 //   `Diff` compares old and new inputs and never asks for a replacement.
+import type { ResourceState } from "./engine";
 import { resourceModule } from "./resources";
 
 /**
@@ -46,6 +47,14 @@ function canonical(value: unknown, isSet: boolean): string {
     return JSON.stringify(walked.map((item) => JSON.stringify(item)).sort());
   }
   return JSON.stringify(walked ?? null);
+}
+
+function isZero(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === "" || value === 0) {
+    return true;
+  }
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && Object.keys(value as object).length === 0;
 }
 
 function containsUnknown(value: unknown): boolean {
@@ -87,7 +96,19 @@ function nestedForceNewChanged(
 }
 
 /**
- * The provider's Diff of old inputs against new ones. Throws, naming the property, on a change it
+ * What the provider's Diff takes as the old values: the old outputs for bridged resources (what
+ * Read returned after Create, or after a refresh), the old inputs for Image (each module's
+ * `rules.diffBasis` cites its provider).
+ */
+export function priorState(state: ResourceState): Record<string, unknown> {
+  const basis = resourceModule(state.type, state.name).rules.diffBasis;
+  return basis === "outputs" ? state.outputs : state.inputs;
+}
+
+/**
+ * The provider's Diff of the prior state (priorState) against the new inputs. Only input
+ * properties take part: an output-only attribute (network_data, exit_code, scope) never diffs
+ * against the config. Throws, naming the property, on a change it
  * has no rule for: a plan must never show "unchanged" because the harness didn't look.
  */
 export function diffInputs(
@@ -96,17 +117,23 @@ export function diffInputs(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): InputDiff {
-  const rules = resourceModule(type, name).rules;
+  const { rules, inputs } = resourceModule(type, name);
   const changedKeys: string[] = [];
   const replaceKeys: string[] = [];
-  for (const key of new Set([...Object.keys(olds), ...Object.keys(news)])) {
+  const oldInputKeys = Object.keys(olds).filter((key) => key in inputs);
+  for (const key of new Set([...oldInputKeys, ...Object.keys(news)])) {
     const before = olds[key];
     const after = news[key];
     if (after === undefined || after === null) {
       // An Optional+Computed attribute left out keeps its old value: no diff.
       if (rules.computed.has(key)) continue;
+      // Any other attribute left out is compared as its type's zero value (terraform-plugin-sdk
+      // helper/schema/schema.go `schemaMap.diffString`: `nraw = schema.Type.Zero()` when the
+      // config has none), so a state of false, "", 0 or an empty list/map is no change.
+      if (isZero(before)) continue;
     }
     const unknown = containsUnknown(after);
+    if (!unknown && rules.suppressDiff?.[key]?.(before, after)) continue;
     if (
       !unknown &&
       canonical(before, rules.sets.has(key)) === canonical(after, rules.sets.has(key))
@@ -127,7 +154,11 @@ export function diffInputs(
       replaceKeys.push(key);
     }
   }
-  return { changedKeys, replaceKeys, deleteBeforeReplace: rules.deleteBeforeReplace };
+  return {
+    changedKeys,
+    replaceKeys,
+    deleteBeforeReplace: rules.deleteBeforeReplace(news),
+  };
 }
 
 /** Pulumi's rule for the final choice: the program's option, when set, overrides the provider. */

@@ -5,14 +5,14 @@ import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import {
   durationNs,
+  goDuration,
   ignoreMissing,
   ignoreNotModified,
   ignoreStopped,
   labelMap,
-  logTail,
   type LabelInput,
 } from "./engineApi";
-import type { DockerContext, ResourceModule } from "./types";
+import { InitializationError, type DockerContext, type ResourceModule } from "./types";
 
 export const CONTAINER = "docker:index/container:Container";
 
@@ -41,38 +41,145 @@ export interface ContainerInputs {
   destroyGraceSeconds?: number;
 }
 
+/** The error text of v4.5.0 resource_docker_container_funcs.go `errContainerFailedToBeInHealthyState`. */
+export const FAILED_TO_BE_HEALTHY = "container failed to be in healthy state";
+
 /**
- * Waits, as the provider's `wait` does, until the container's healthcheck reports healthy; fails
- * at once if the container stops, or after `waitTimeout` seconds (the provider's default is 60).
+ * resourceDockerContainerCreate's `wait` (v4.5.0): a goroutine inspects the container every
+ * second until its health is "healthy", under a context that ends after `wait_timeout` seconds;
+ * it does not look at whether the container still runs, so one that exited is polled until the
+ * timeout, which fails with errContainerFailedToBeInHealthyState. A container without a
+ * healthcheck fails at once with the provider's own message. `capSeconds` (a test's shorter
+ * wait, ProviderWaits.containerWaitCapSeconds) bounds the timeout.
  */
-async function waitHealthy(container: Docker.Container, name: string, timeoutSeconds: number) {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+async function waitHealthy(
+  container: Docker.Container,
+  timeoutSeconds: number,
+  capSeconds: number | undefined,
+) {
+  const seconds = capSeconds === undefined ? timeoutSeconds : Math.min(timeoutSeconds, capSeconds);
+  const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const info = await container.inspect();
-    if (!info.State.Running) {
+    if (!info.State?.Health) {
       throw new Error(
-        `container ${name} exited with code ${info.State.ExitCode} before it was healthy; ` +
-          `its log:\n${await logTail(container)}`,
+        "you have supplied a 'wait' argument, but the container does not have a healthcheck " +
+          "defined. Please remove the 'wait' argument or add a 'healthcheck' attribute",
       );
     }
-    const health = info.State.Health;
-    if (!health) throw new Error(`container ${name}: wait is set but the image has no HEALTHCHECK`);
-    if (health.Status === "healthy") return;
-    if (Date.now() > deadline) {
-      const last = health.Log?.at(-1)?.Output?.trim() ?? "no check ran";
-      throw new Error(
-        `container ${name} was not healthy within ${timeoutSeconds}s (status ${health.Status}; last check: ${last})`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (info.State.Health.Status === "healthy") return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(FAILED_TO_BE_HEALTHY);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, left)));
   }
 }
 
+/** Go's time.Duration.String() of a Docker healthcheck duration (nanoseconds, 0 when unset). */
+const healthDuration = (ns: number | undefined) => goDuration(ns ?? 0);
+
+/**
+ * resourceDockerContainerRead (v4.5.0 resource_docker_container_funcs.go) over the prior state:
+ * the container gone → undefined ("This container doesn't exist anymore": SetId("")); else the
+ * attributes it sets from ContainerInspect, the rest kept from the state. For the inputs the
+ * harness implements:
+ * - set from Docker: name (leading "/" trimmed), image (the image id when the state's image is a
+ *   `sha256:` id, else Config.Image), hostname, command, user, restart, healthcheck (when the
+ *   container has one: the image's HEALTHCHECK too), network_data, and `ports` (only when the
+ *   state has ports, and only when the container runs or must_run is set: from
+ *   NetworkSettings.Ports, which is empty for a stopped container);
+ * - a stopped container: exit_code, and must_run set to false when it was true ("This creates a
+ *   state drift that Terraform will detect and trigger an update");
+ * - never read: envs and labels ("We decided not to set the environment variables and labels"),
+ *   networks_advanced (only when empty, for import), wait, wait_timeout, start,
+ *   destroy_grace_seconds.
+ */
+export async function readContainer(
+  docker: Docker,
+  id: string,
+  prior: Record<string, any>,
+): Promise<Record<string, any> | undefined> {
+  // fetchDockerContainer: ContainerList(all) and a match on the id, so any other error fails.
+  const listed = await docker.listContainers({ all: true, filters: { id: [id] } });
+  if (!listed.some((summary) => summary.Id === id)) return undefined;
+  const info = await docker.getContainer(id).inspect();
+  const running = info.State.Running;
+  const outputs: Record<string, any> = { ...prior };
+  if (prior.ports !== undefined && (running || prior.mustRun !== false)) {
+    outputs.ports = flattenContainerPorts(info.NetworkSettings.Ports ?? {});
+  }
+  outputs.networkDatas = Object.entries(info.NetworkSettings.Networks ?? {}).map(
+    ([networkName, data]) => ({
+      networkName,
+      ipAddress: data.IPAddress,
+      ipPrefixLength: data.IPPrefixLen,
+      gateway: data.Gateway,
+      macAddress: data.MacAddress,
+      globalIpv6Address: data.GlobalIPv6Address,
+      globalIpv6PrefixLength: data.GlobalIPv6PrefixLen,
+      ipv6Gateway: data.IPv6Gateway,
+    }),
+  );
+  if (!running) {
+    outputs.exitCode = info.State.ExitCode;
+    if (outputs.mustRun !== false) outputs.mustRun = false;
+  }
+  outputs.name = info.Name.replace(/^\/+/, "");
+  outputs.image = String(prior.image ?? "").startsWith("sha256:") ? info.Image : info.Config.Image;
+  outputs.hostname = info.Config.Hostname;
+  outputs.command = info.Config.Cmd ?? undefined;
+  outputs.user = info.Config.User;
+  outputs.restart = info.HostConfig.RestartPolicy?.Name ?? "";
+  const health = info.Config.Healthcheck;
+  if (health) {
+    outputs.healthcheck = {
+      tests: health.Test,
+      interval: healthDuration(health.Interval),
+      timeout: healthDuration(health.Timeout),
+      startPeriod: healthDuration(health.StartPeriod),
+      retries: health.Retries ?? 0,
+    };
+  }
+  return outputs;
+}
+
+/**
+ * resource_docker_container_structures.go `flattenContainerPorts`: one entry per host binding,
+ * ports in order, with the HostIp Docker reports (an engine may list 0.0.0.0 and :: for one port).
+ */
+function flattenContainerPorts(
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null>,
+) {
+  const byPort = Object.keys(ports).sort((a, b) => {
+    const [portA, protoA] = a.split("/");
+    const [portB, protoB] = b.split("/");
+    return Number(portA) - Number(portB) || protoA.localeCompare(protoB);
+  });
+  return byPort.flatMap((key) => {
+    const [internal, protocol] = key.split("/");
+    return (ports[key] ?? []).map((binding) => ({
+      internal: Number(internal),
+      external: Number(binding.HostPort) || 0,
+      ip: binding.HostIp,
+      protocol,
+    }));
+  });
+}
+
+/**
+ * resourceDockerContainerCreate (v4.5.0): ContainerCreate, **SetId**, NetworkConnect for the
+ * other networks, ContainerStart, the `wait` for health, then resourceDockerContainerRead. Once
+ * the id is set, a failure (start, wait) leaves the container in the state: the SDK returns the
+ * state with the id and the error (terraform-plugin-sdk helper/schema/resource.go `Apply` returns
+ * `data.State()` beside the create's diagnostics; computed attributes the create never set, such
+ * as network_data, are absent), and the bridge turns that into an initialization error
+ * (InitializationError here).
+ */
 export async function createContainer(
   docker: Docker,
   inputs: ContainerInputs,
   extraLabels: Record<string, string>,
-) {
+  waitCapSeconds: number | undefined,
+): Promise<{ id: string; outputs: Record<string, any> }> {
   const [firstNetwork, ...otherNetworks] = inputs.networksAdvanced ?? [];
   const endpoint = (n: NonNullable<ContainerInputs["networksAdvanced"]>[number]) => ({
     Aliases: n.aliases,
@@ -113,56 +220,44 @@ export async function createContainer(
       ? { EndpointsConfig: { [firstNetwork.name]: endpoint(firstNetwork) } }
       : undefined,
   });
-  for (const network of otherNetworks) {
-    await docker
-      .getNetwork(network.name)
-      .connect({ Container: container.id, EndpointConfig: endpoint(network) });
-  }
-
-  if (inputs.start ?? true) {
-    await container.start();
-    if (inputs.wait) await waitHealthy(container, inputs.name, inputs.waitTimeout ?? 60);
-    const info = await container.inspect();
-    if ((inputs.mustRun ?? true) && !info.State.Running) {
-      throw new Error(
-        `container ${inputs.name} is not running (exit code ${info.State.ExitCode}); its log:\n${await logTail(container)}`,
-      );
+  const id = container.id;
+  try {
+    for (const network of otherNetworks) {
+      await docker
+        .getNetwork(network.name)
+        .connect({ Container: id, EndpointConfig: endpoint(network) });
     }
+    if (inputs.start ?? true) {
+      await container.start().catch((error: Error) => {
+        throw new Error(`Unable to start container: ${error.message}`);
+      });
+      if (inputs.wait) await waitHealthy(container, inputs.waitTimeout ?? 60, waitCapSeconds);
+    }
+  } catch (error) {
+    throw new InitializationError(id, { ...inputs }, [(error as Error).message]);
   }
-
-  const info = await container.inspect();
-  return {
-    id: info.Id,
-    state: {
-      ...inputs,
-      networkDatas: Object.entries(info.NetworkSettings.Networks).map(([networkName, data]) => ({
-        networkName,
-        ipAddress: data.IPAddress,
-        ipPrefixLength: data.IPPrefixLen,
-        gateway: data.Gateway,
-        macAddress: data.MacAddress,
-        globalIpv6Address: data.GlobalIPv6Address,
-        globalIpv6PrefixLength: data.GlobalIPv6PrefixLen,
-        ipv6Gateway: data.IPv6Gateway,
-      })),
-      exitCode: info.State.Running ? null : info.State.ExitCode,
-    },
-  };
+  const outputs = await readContainer(docker, id, { ...inputs });
+  if (!outputs)
+    throw new Error(`harness: container ${inputs.name} vanished right after its create`);
+  return { id, outputs };
 }
 
 /** Creates a container (also outside the program: DockerHarness.runContainer), tracked. */
 export async function runContainer(context: DockerContext, inputs: ContainerInputs) {
   try {
-    const result = await createContainer(context.docker, inputs, context.labels);
+    const result = await createContainer(
+      context.docker,
+      inputs,
+      context.labels,
+      context.waits.containerWaitCapSeconds,
+    );
     context.track({ kind: "container", id: result.id, name: inputs.name });
-    return { id: result.id as string, outputs: result.state as Record<string, any> };
+    return result;
   } catch (error) {
-    // A container that failed to become healthy still exists: remember it so destroy finds it.
-    const existing = await context.docker
-      .getContainer(inputs.name)
-      .inspect()
-      .catch(() => undefined);
-    if (existing) context.track({ kind: "container", id: existing.Id, name: inputs.name });
+    // A container that failed after its create still exists: remember it so destroy finds it.
+    if (error instanceof InitializationError) {
+      context.track({ kind: "container", id: error.id, name: inputs.name });
+    }
     throw error;
   }
 }
@@ -229,13 +324,53 @@ export const container: ResourceModule = {
     },
     computed: new Set(["hostname", "command", "envs", "labels", "healthcheck"]),
     sets: new Set(["envs", "labels"]),
-    // pulumi-docker provider/resources.go marks `docker_container` `DeleteBeforeReplace: true`.
-    deleteBeforeReplace: true,
+    suppressDiff: {
+      // resource_docker_container.go `user`: DiffSuppressFunc "treat "" as a no-op, which is
+      // Docker's default value": Read sets the image's USER (e.g. node), a program that sets no
+      // user sees no change.
+      user: (prior, next) => next === undefined || next === "" || next === prior,
+    },
+    // pulumi-docker provider/resources.go marks `docker_container` `DeleteBeforeReplace: true`
+    // (and its `name` is auto-named too: nameRequiresDeleteBeforeReplace would agree).
+    deleteBeforeReplace: () => true,
+    diffBasis: "outputs",
+  },
+  /**
+   * The bridge's Check: the inputs with the Terraform schema's Default values filled in
+   * (pulumi-terraform-bridge pkg/tfbridge/provider.go `Check` → `MakeTerraformInputs`, which
+   * records them under `__defaults`; Terraform's config reader applies the nested ones the same
+   * way), so the diff compares what Terraform compares. Defaults from v4.5.0
+   * resource_docker_container.go: restart "no", wait false, wait_timeout 60, must_run true,
+   * start true; ports[].ip "0.0.0.0", ports[].protocol "tcp".
+   */
+  check: (inputs) => {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Container (no `name`) is not modelled");
+    }
+    return {
+      restart: "no",
+      wait: false,
+      waitTimeout: 60,
+      mustRun: true,
+      start: true,
+      ...inputs,
+      ...(inputs.ports && {
+        ports: inputs.ports.map((port: Record<string, unknown>) => ({
+          ip: "0.0.0.0",
+          protocol: "tcp",
+          ...port,
+        })),
+      }),
+    };
   },
   docker: {
     create: (context, inputs) =>
       context.timed("deploy", () => runContainer(context, inputs as ContainerInputs)),
+    read: (context, state) => readContainer(context.docker, state.id!, state.outputs),
     async update(context, old: ResourceState, inputs, diff) {
+      // The bridge's Update with no Terraform diff (e.g. the empty update that resolves init
+      // errors) returns the old state as it is: pkg/tfbridge/provider.go `Update`, `diff == nil`.
+      if (diff.changedKeys.length === 0) return old.outputs;
       const handle = context.docker.getContainer(old.id!);
       for (const key of diff.changedKeys) {
         switch (container.rules.properties[key]) {
@@ -245,9 +380,10 @@ export const container: ResourceModule = {
             await handle.update({ RestartPolicy: { Name: inputs.restart ?? "no" } });
             break;
           case "must-run":
-            // resourceDockerContainerUpdate: must_run false → true starts the container.
+            // resourceDockerContainerUpdate: must_run false → true (the state's false, which
+            // Read sets for a stopped container) starts the container.
             if (
-              old.inputs.mustRun === false &&
+              old.outputs.mustRun === false &&
               inputs.mustRun !== false &&
               inputs.start !== false
             ) {
@@ -260,7 +396,8 @@ export const container: ResourceModule = {
             throw new Error(`harness: ${old.name}: "${key}" is not an in-place update`);
         }
       }
-      // The bridge reads the resource back after Update; the computed outputs are unchanged.
+      // resourceDockerContainerUpdate ends without a Read: the SDK returns the old state with the
+      // planned values applied (helper/schema/resource.go `Apply` → `data.State()`).
       return { ...old.outputs, ...inputs };
     },
     delete: (context, state) =>
@@ -280,6 +417,7 @@ export const container: ResourceModule = {
       ),
       exitCode: null,
     }),
-    update: (old, inputs) => ({ ...old.outputs, ...inputs }),
+    update: (old, inputs, diff) =>
+      diff.changedKeys.length === 0 ? old.outputs : { ...old.outputs, ...inputs },
   },
 };

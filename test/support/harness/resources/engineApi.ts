@@ -48,3 +48,63 @@ export function ignoreStopped(error: { statusCode?: number }) {
 export function ignoreNotModified(error: { statusCode?: number }) {
   if (error.statusCode !== 304) throw error;
 }
+
+/**
+ * terraform-plugin-sdk helper/retry/state.go `StateChangeConf.WaitForStateContext`, for the one
+ * shape the provider uses here (a Pending state, a Target state, no PollInterval): wait `delay`,
+ * refresh at once, then between refreshes a wait that starts at 100 ms, doubles after each pending
+ * answer, and is held between `minTimeout` and `maxWait` (10 s); past `timeout` (counted from the start) it
+ * fails with helper/retry/error.go `TimeoutError.Error`'s text.
+ */
+export async function waitForState(
+  conf: {
+    delaySeconds: number;
+    minTimeoutSeconds: number;
+    /** The SDK's fixed 10 s ceiling (scaled with the rest when a test shortens the wait). */
+    maxWaitSeconds: number;
+    timeoutSeconds: number;
+    target: string;
+  },
+  refresh: () => Promise<string>,
+): Promise<void> {
+  const started = Date.now();
+  const deadline = started + conf.timeoutSeconds * 1000;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const timedOut = (lastState: string) =>
+    new Error(
+      `timeout while waiting for state to become '${conf.target}' ` +
+        `(last state: '${lastState}', timeout: ${goDuration(conf.timeoutSeconds * 1e9)})`,
+    );
+  let lastState = "";
+  const untilDeadline = (ms: number) => Math.max(0, Math.min(ms, deadline - Date.now()));
+  await sleep(untilDeadline(conf.delaySeconds * 1000));
+  let waitMs = 0;
+  for (;;) {
+    if (Date.now() >= deadline) throw timedOut(lastState);
+    await sleep(untilDeadline(waitMs));
+    if (Date.now() >= deadline) throw timedOut(lastState);
+    if (waitMs === 0) waitMs = 100;
+    lastState = await refresh();
+    if (lastState === conf.target) return;
+    waitMs = Math.min(
+      Math.max(waitMs * 2, conf.minTimeoutSeconds * 1000),
+      conf.maxWaitSeconds * 1000,
+    );
+  }
+}
+
+/** Go's `time.Duration.String()` for whole and fractional seconds and sub-second values. */
+export function goDuration(nanoseconds: number): string {
+  if (nanoseconds === 0) return "0s";
+  if (nanoseconds < 1e6) return `${nanoseconds / 1e3}µs`;
+  if (nanoseconds < 1e9) return `${nanoseconds / 1e6}ms`;
+  let rest = nanoseconds / 1e9;
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  rest -= minutes * 60;
+  const seconds = `${Number(rest.toFixed(9))}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  if (minutes > 0) return `${minutes}m${seconds}`;
+  return seconds;
+}

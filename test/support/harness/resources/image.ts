@@ -125,8 +125,8 @@ async function build(context: DockerContext, inputs: Record<string, any>) {
     tag: inputs.imageName,
     labels: context.labels,
   });
-  // The provider's repoDigest for a local-only image is the image id; for a pushed one, the digest
-  // in the registry.
+  // provider/image.go `dockerBuild`: with skipPush, "We set repoDigest to the image ID returned
+  // from docker inspect"; after a push, the digest the registry reported (push()).
   const repoDigest = inputs.skipPush === true ? id : await push(context, inputs.imageName);
   return {
     id,
@@ -141,9 +141,20 @@ async function build(context: DockerContext, inputs: Record<string, any>) {
   };
 }
 
-function memoryDigest(inputs: Record<string, any>): string {
-  const hash = createHash("sha256").update(JSON.stringify(inputs.build)).digest("hex");
-  return `sha256:${hash}`;
+/**
+ * A stand-in for the image id the Docker build would give: with skipPush the provider's
+ * repoDigest is the local image id (provider/image.go `dockerBuild`), and Docker derives an image
+ * id from what was built (the config and layers: the base, the Dockerfile's steps, the context's
+ * files, the build args), so a rebuild of the same content (a fully cached build) yields the same
+ * id, whatever changed besides it (the tag, the paths the context and Dockerfile are named by,
+ * skipPush, buildOnPreview). The memory model hashes exactly that content: `contextDigest`
+ * (the Dockerfile and the context, from Check), the args, the target and the platform.
+ */
+export function memoryImageId(inputs: Record<string, any>): string {
+  const { contextDigest: content, args, target, platform } = inputs.build ?? {};
+  const sortedArgs = Object.entries(args ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const built = JSON.stringify({ content, args: sortedArgs, target, platform });
+  return `sha256:${createHash("sha256").update(built).digest("hex")}`;
 }
 
 export const image: ResourceModule = {
@@ -166,10 +177,15 @@ export const image: ResourceModule = {
     },
     computed: new Set(),
     sets: new Set(),
-    deleteBeforeReplace: false,
+    deleteBeforeReplace: () => false,
+    // dockerNativeProvider.Diff compares the news with the old *inputs* it keeps under `__inputs`
+    // in the state (provider/provider.go `parseCheckpointObject`).
+    diffBasis: "inputs",
   },
   check: checkImageInputs,
   docker: {
+    // dockerNativeProvider.Read: "Return properties as passed, since we do no reconciliation".
+    read: async (_context, state) => state.outputs,
     create: (context, inputs) => context.timed("build", () => build(context, inputs)),
     // provider/provider.go `Update`: dockerBuild again, new outputs, same id.
     update: async (context, _old, inputs) =>
@@ -180,7 +196,7 @@ export const image: ResourceModule = {
   },
   memory: {
     uniqueName: false,
-    create: (_context, inputs) => ({ ...inputs, repoDigest: memoryDigest(inputs) }),
-    update: (_old, inputs) => ({ ...inputs, repoDigest: memoryDigest(inputs) }),
+    create: (_context, inputs) => ({ ...inputs, repoDigest: memoryImageId(inputs) }),
+    update: (_old, inputs) => ({ ...inputs, repoDigest: memoryImageId(inputs) }),
   },
 };

@@ -3,7 +3,7 @@
 // for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
-import { ignoreMissing, labelMap, type LabelInput } from "./engineApi";
+import { labelMap, waitForState, type LabelInput } from "./engineApi";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const NETWORK = "docker:index/network:Network";
@@ -40,27 +40,105 @@ export async function createNetwork(
       })),
     },
   });
-  const info = await network.inspect();
+  return network.id as string;
+}
+
+/**
+ * resourceDockerNetworkRead → resourceDockerNetworkReadRefreshFunc (v4.5.0
+ * resource_docker_network_funcs.go): NetworkInspect; not found → "removing from state"
+ * (undefined here); else every attribute as Docker reports it, `ipam_config` through
+ * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
+ * fields, so a gateway Docker reports becomes part of the state (kreuzwerker issue 54). The
+ * labels are Docker's minus the ones the harness adds for its own bookkeeping (the provider adds
+ * none).
+ */
+export async function readNetwork(
+  context: DockerContext,
+  id: string,
+): Promise<Record<string, any> | undefined> {
+  const info = await context.docker
+    .getNetwork(id)
+    .inspect()
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
+  if (!info) return undefined;
+  const labels = Object.entries((info.Labels ?? {}) as Record<string, string>)
+    .filter(([label]) => !(label in context.labels))
+    .map(([label, value]) => ({ label, value }));
+  const nonEmpty = (value: unknown) =>
+    value === undefined ||
+    value === "" ||
+    (typeof value === "object" && !Object.keys(value!).length)
+      ? undefined
+      : value;
   return {
-    id: info.Id as string,
-    state: {
-      ...inputs,
-      driver: info.Driver,
-      scope: info.Scope,
-      ipamDriver: info.IPAM?.Driver,
-      ipamConfigs: (info.IPAM?.Config ?? []).map((c: any) => ({
-        subnet: c.Subnet,
-        gateway: c.Gateway,
-        ipRange: c.IPRange,
-      })),
-    },
+    name: info.Name,
+    labels,
+    driver: info.Driver,
+    internal: info.Internal,
+    attachable: info.Attachable,
+    ingress: info.Ingress,
+    ipv6: info.EnableIPv6,
+    ipamDriver: info.IPAM?.Driver,
+    ipamOptions: info.IPAM?.Options ?? undefined,
+    scope: info.Scope,
+    options: info.Options ?? {},
+    ipamConfigs: ((info.IPAM?.Config ?? []) as Record<string, any>[]).map((c) => ({
+      subnet: nonEmpty(c.Subnet),
+      ipRange: nonEmpty(c.IPRange),
+      gateway: nonEmpty(c.Gateway),
+      auxAddress: nonEmpty(c.AuxiliaryAddresses),
+    })),
   };
 }
 
-/** resourceDockerNetworkDelete: NetworkRemove. */
+/**
+ * resourceDockerNetworkDelete (v4.5.0 resource_docker_network_funcs.go): a StateChangeConf
+ * (Pending "pending", Target "removed", Timeout 30 s, MinTimeout 5 s, Delay 2 s) around
+ * resourceDockerNetworkRemoveRefreshFunc: NetworkInspect (gone → "removed"), NetworkRemove, and
+ * "has active endpoints" → "pending", so a network a foreign container still uses is retried
+ * until the timeout, then fails with the SDK's timeout error. Tests may shorten the 30 s
+ * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
+ */
 export async function removeNetwork(context: DockerContext, id: string) {
-  await context.docker.getNetwork(id).remove().catch(ignoreMissing);
+  const scale = context.waits.networkRemoveSeconds / 30;
+  const network = context.docker.getNetwork(id);
+  await waitForState(
+    {
+      delaySeconds: 2 * scale,
+      minTimeoutSeconds: 5 * scale,
+      maxWaitSeconds: 10 * scale,
+      timeoutSeconds: 30 * scale,
+      target: "removed",
+    },
+    async () => {
+      const exists = await network.inspect().then(
+        () => true,
+        (error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return false;
+          throw error;
+        },
+      );
+      if (!exists) return "removed";
+      try {
+        await network.remove();
+      } catch (error) {
+        if ((error as Error).message.includes("has active endpoints")) return "pending";
+        if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+        throw error;
+      }
+      return "removed";
+    },
+  );
   context.forget(id);
+}
+
+async function readCreated(context: DockerContext, id: string) {
+  const outputs = await readNetwork(context, id);
+  if (!outputs) throw new Error(`harness: network ${id} vanished right after its create`);
+  return outputs;
 }
 
 export const network: ResourceModule = {
@@ -87,15 +165,30 @@ export const network: ResourceModule = {
     },
     computed: new Set(["driver", "options", "internal", "ipamConfigs"]),
     sets: new Set(["labels", "ipamConfigs"]),
-    deleteBeforeReplace: false,
+    // pulumi-docker provider/resources.go calls `prov.SetAutonaming(255, "-")`, which auto-names
+    // every resource's `name` (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go
+    // `SetAutonaming`); docker_network has no DeleteBeforeReplace flag of its own. The bridge's
+    // Diff then answers delete-before-replace when `name` was set by the program rather than
+    // auto-named (pkg/tfbridge/schema.go `nameRequiresDeleteBeforeReplace`: a news key whose
+    // AutoNamed default is not in `__defaults`). Auto-naming itself is not modelled (check()).
+    deleteBeforeReplace: (news) => news.name !== undefined,
+    diffBasis: "outputs",
+  },
+  check: (inputs) => {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Network (no `name`) is not modelled");
+    }
+    return inputs;
   },
   docker: {
+    // resourceDockerNetworkCreate: NetworkCreate, SetId, then resourceDockerNetworkRead.
     create: (context, inputs) =>
       context.timed("deploy", async () => {
-        const result = await createNetwork(context.docker, inputs as NetworkInputs, context.labels);
-        context.track({ kind: "network", id: result.id, name: inputs.name });
-        return { id: result.id, outputs: result.state };
+        const id = await createNetwork(context.docker, inputs as NetworkInputs, context.labels);
+        context.track({ kind: "network", id, name: inputs.name });
+        return { id, outputs: await readCreated(context, id) };
       }),
+    read: (context, state) => readNetwork(context, state.id!),
     update: async (_context, old: ResourceState) => {
       throw new Error(`harness: ${old.type} ${old.name} has no in-place update`);
     },

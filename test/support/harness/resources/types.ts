@@ -44,10 +44,23 @@ export interface TypeRules {
   /** `TypeSet` attributes: their order is not part of the value. */
   sets: ReadonlySet<string>;
   /**
-   * What the provider's Diff answers for DeleteBeforeReplace when the program leaves the option
-   * unset (the bridge returns it with every replacement: pkg/tfbridge/provider.go `Diff`).
+   * Attributes with a Terraform `DiffSuppressFunc`: given the prior and the new value, true when
+   * the provider reports no change.
    */
-  deleteBeforeReplace: boolean;
+  suppressDiff?: Record<string, (prior: unknown, next: unknown) => boolean>;
+  /**
+   * What the provider's Diff answers for DeleteBeforeReplace, given the new inputs, when the
+   * program leaves the option unset (the bridge returns it with every replacement:
+   * pkg/tfbridge/provider.go `Diff`).
+   */
+  deleteBeforeReplace(news: Record<string, unknown>): boolean;
+  /**
+   * What the provider's Diff compares the new inputs with: "outputs" for bridged resources (the
+   * bridge builds Terraform's prior state from the old outputs, i.e. what Read returned:
+   * pulumi-terraform-bridge pkg/tfbridge/provider.go `Diff`, `makeTerraformStateWithOpts` over
+   * `req.GetOlds()`), "inputs" for a provider that diffs its old inputs.
+   */
+  diffBasis: "outputs" | "inputs";
   /**
    * ForceNew attributes nested below a top-level property that is not ForceNew itself, as dotted
    * paths under it (`taskSpec: ["networksAdvanceds", "containerSpec.hosts"]`). The bridge reports
@@ -65,6 +78,22 @@ export type Created = {
   name: string;
 };
 
+/**
+ * The provider's fixed waits, which a test may shorten to keep a suite short. Defaults are the
+ * provider's own; every shortened wait is a deviation the test states.
+ */
+export interface ProviderWaits {
+  /** resourceDockerNetworkDelete's retry on "active endpoints": 30 s in v4.5.0. */
+  networkRemoveSeconds: number;
+  /** A cap on a container's wait_timeout (the provider waits the whole wait_timeout). */
+  containerWaitCapSeconds: number | undefined;
+}
+
+export const PROVIDER_WAITS: ProviderWaits = {
+  networkRemoveSeconds: 30,
+  containerWaitCapSeconds: undefined,
+};
+
 /** What a type's Docker behaviour may use: the engine, the harness's labels, bookkeeping. */
 export interface DockerContext {
   docker: Docker;
@@ -74,6 +103,8 @@ export interface DockerContext {
   timed<T>(phase: string, work: () => Promise<T>): Promise<T>;
   /** Where each build context is read from (tests point one at an edited copy). */
   resolveContext: ContextResolver;
+  /** Waits the provider makes shorter in tests (each use says so where it applies it). */
+  waits: ProviderWaits;
   /** Records an engine object this provider made (and forgets it once deleted). */
   track(object: Created): void;
   forget(id: string): void;
@@ -84,6 +115,21 @@ export interface MemoryContext {
   /** The next free host address on the pretend network, e.g. 10.99.0.10. */
   nextAddress(): string;
   resolveContext: ContextResolver;
+}
+
+/**
+ * A create that failed after the object came to exist: the bridge returns the id and the state
+ * with the errors (pulumi-terraform-bridge pkg/tfbridge/provider.go `Create` →
+ * `initializationError`), and the engine keeps the resource in the state with InitErrors.
+ */
+export class InitializationError extends Error {
+  constructor(
+    readonly id: string,
+    readonly outputs: Record<string, any>,
+    readonly reasons: string[],
+  ) {
+    super(reasons.join("\n"));
+  }
 }
 
 export interface CreateResult {
@@ -101,6 +147,12 @@ export interface ResourceModule {
   /** The provider's Check: the inputs the engine stores and diffs (identity unless given). */
   check?(inputs: Record<string, any>, resolveContext: ContextResolver): Record<string, any>;
   docker: {
+    /**
+     * The provider's Read of a deployed object (`pulumi refresh`, `pulumi up --refresh`): its
+     * outputs as the provider reports them now, or undefined when the object is gone (the
+     * provider then drops it from the state).
+     */
+    read(context: DockerContext, state: ResourceState): Promise<Record<string, any> | undefined>;
     create(context: DockerContext, inputs: Record<string, any>): Promise<CreateResult>;
     update(
       context: DockerContext,
