@@ -97,7 +97,12 @@ export async function deployStack(options: {
    */
   engine?: { docker: Docker; host: string };
 }): Promise<DeployedStack> {
-  const harness = new DockerHarness(options.stack, options.engine?.docker, options.engine?.host);
+  const harness = new DockerHarness(
+    options.stack,
+    options.engine?.docker,
+    {},
+    options.engine?.host,
+  );
   const config = { ...(await baseImageConfig(harness.docker)), ...options.config };
   try {
     const run = await withDockerHost(options.engine?.host, () =>

@@ -46,9 +46,28 @@ export const secret: ResourceModule = {
     // An explicit name: the bridge's nameRequiresDeleteBeforeReplace answers true (pulumi-docker
     // SetAutonaming makes `name` auto-named); the program overrides it with deleteBeforeReplace
     // false, which the engine honours (step_generator.go continueStepsFromDiff).
-    deleteBeforeReplace: true,
+    deleteBeforeReplace: (news) => news.name !== undefined,
+    diffBasis: "outputs",
+  },
+  check: (inputs) => {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Secret (no `name`) is not modelled");
+    }
+    return inputs;
   },
   docker: {
+    // resourceDockerSecretRead: SecretInspectWithRaw; gone → removed from the state. Swarm never
+    // returns a secret's data, so the provider keeps the data it wrote.
+    read: async (context, state) => {
+      const found = await context.docker
+        .getSecret(state.id!)
+        .inspect()
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return undefined;
+          throw error;
+        });
+      return found && { ...state.outputs };
+    },
     create: (context, inputs) =>
       context.timed("deploy", () => createSecret(context, inputs as SecretInputs)),
     update: async (_context, old) => {

@@ -326,6 +326,33 @@ async function removeService(context: DockerContext, id: string) {
 
 export { removeService };
 
+/**
+ * resourceDockerServiceRead: the service by id (fetchDockerService), gone → removed from the state.
+ * The harness does not flatten the spec back (flattenTaskSpec …): it reports the outputs it last
+ * wrote, so drift made outside Pulumi (a `docker service update`) is not seen; a service whose spec
+ * another client changed makes it throw rather than report a stale state.
+ */
+async function readService(context: DockerContext, state: ResourceState) {
+  const found = await context.docker
+    .getService(state.id!)
+    .inspect()
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
+  if (!found) return undefined;
+  const expected = serviceSpec(state.outputs as ServiceInputs, context.labels);
+  if (
+    found.Spec?.TaskTemplate?.ContainerSpec?.Image !== expected.TaskTemplate.ContainerSpec.Image
+  ) {
+    throw new Error(
+      `harness: service ${state.outputs.name} was changed outside the program; reading a changed ` +
+        `service spec back (flattenTaskSpec) is not modelled`,
+    );
+  }
+  return { ...state.outputs };
+}
+
 /** update_config and rollback_config have the same fields. */
 const UPDATE_CONFIG_INPUTS = {
   parallelism: true,
@@ -392,8 +419,11 @@ export const service: ResourceModule = {
     computed: new Set(["labels", "mode", "endpointSpec"]),
     sets: new Set(["labels"]),
     // pulumi-docker resources.go gives docker_service no DeleteBeforeReplace; with an explicit
-    // `name` the bridge asks for it anyway (nameRequiresDeleteBeforeReplace, SetAutonaming).
-    deleteBeforeReplace: true,
+    // `name` the bridge asks for it anyway (pkg/tfbridge/schema.go nameRequiresDeleteBeforeReplace:
+    // pulumi-docker's SetAutonaming makes `name` auto-named).
+    deleteBeforeReplace: (news) => news.name !== undefined,
+    // Bridged: the bridge diffs against the outputs Read returned.
+    diffBasis: "outputs",
     // ForceNew below task_spec: container_spec.hosts (and its ip/host), container_spec.sysctl,
     // networks_advanced (name, id, aliases, driver_opts). container_spec.labels is NOT ForceNew.
     forceNewPaths: {
@@ -401,6 +431,9 @@ export const service: ResourceModule = {
     },
   },
   check(inputs) {
+    if (inputs.name === undefined) {
+      throw new Error("harness: an auto-named docker.Service (no `name`) is not modelled");
+    }
     // The schema's ConflictsWith: converge_config can't go with mode.0.global.
     if (inputs.mode?.global && inputs.convergeConfig) {
       throw new Error(
@@ -411,6 +444,7 @@ export const service: ResourceModule = {
     return inputs;
   },
   docker: {
+    read: (context, state) => readService(context, state),
     create: (context, inputs) =>
       context.timed("deploy", () => createService(context, inputs as ServiceInputs)),
     update: (context, old, inputs) =>
