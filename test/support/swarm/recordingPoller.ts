@@ -72,12 +72,16 @@ export function startRecordingPoller(
     }
   };
 
-  const loop = (async () => {
-    for (let round = 0; round < maxRounds && !stopped && now() < maxSeconds; round++) {
-      await Promise.all(targets.map(ask));
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  })();
+  // Each target polls on its own, so one slow answer (a request caught by the failure) doesn't
+  // hold up the others.
+  const loop = Promise.all(
+    targets.map(async (target) => {
+      for (let round = 0; round < maxRounds && !stopped && now() < maxSeconds; round++) {
+        await ask(target);
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+    }),
+  );
 
   let result: Promise<Sample[]> | undefined;
   return {
