@@ -3,6 +3,7 @@
 // refused, naming the key). Services can't ask for fixed addresses: members are found by name.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { addressInSubnet } from "../addressing";
 import type { StackNames } from "../naming";
 import { stackSubnet } from "../network";
 import type { Settings } from "../settings";
@@ -16,7 +17,10 @@ export function overlayNetwork(names: StackNames, settings: Settings, ready: pul
     {
       name: names.network,
       driver: "overlay",
-      ipamConfigs: [{ subnet }],
+      // The gateway Docker would pick anyway (the first address), stated: the provider diffs
+      // against what it reads back, and an unstated gateway read back as a new value would replace
+      // the network on every run (kreuzwerker/terraform-provider-docker issue 54).
+      ipamConfigs: [{ subnet, gateway: subnet.apply((value) => addressInSubnet(value, 1)) }],
       labels: names.labels("network"),
     },
     // A fixed name can't exist twice: a replaced network must go before its successor is created.

@@ -108,7 +108,10 @@ describe("swarm mode", () => {
     const [network] = ofType(run, NETWORK);
     expect(ofType(run, NETWORK)).toHaveLength(1);
     expect(network.inputs).toMatchObject({ name: "http-infra-sw-net", driver: "overlay" });
-    expect(network.inputs.ipamConfigs).toEqual([{ subnet: run.outputs.networkSubnet }]);
+    const subnet = run.outputs.networkSubnet as string;
+    expect(network.inputs.ipamConfigs).toEqual([
+      { subnet, gateway: subnet.replace(/\.0\/24$/, ".1") },
+    ]);
     expect(run.outputs.networkSubnet).toMatch(/^10\.217\.\d+\.0\/24$/);
     for (const service of ofType(run, SERVICE)) {
       expect(service.inputs.taskSpec.networksAdvanceds, service.name).toEqual([
