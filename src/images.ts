@@ -30,13 +30,6 @@ export function imageBuild(kind: keyof StackImages, baseImage: string) {
   };
 }
 
-/** Each kind's base image setting. */
-export const baseImageKeys = {
-  static: "staticBaseImage",
-  dynamic: "dynamicBaseImage",
-  proxy: "proxyBaseImage",
-} as const satisfies Record<keyof StackImages, keyof Settings>;
-
 function localImage(kind: keyof StackImages, names: StackNames, baseImage: string): docker.Image {
   return new docker.Image(`${kind}-image`, {
     imageName: names.image(kind),
