@@ -31,14 +31,17 @@ const BASE_IMAGES = [
 ];
 
 /**
- * Targets. PROVISIONAL until measured on this machine kind: the swarm needs about 15 s to call a
- * stopped node Down (measured by swarm-testbed.test.ts), then reschedules, pulls, waits for the
- * health check, and the proxy re-resolves within its 5 s addressttl.
+ * Targets, from two measured runs on this machine kind (2 cores shared with other suites), with
+ * room for a slower CI machine. Measured (run 1 / run 2): full strength 26.9 / 24.8 s (node Down
+ * 12.9 / 10.7 s: Swarm's heartbeat dominates), failed requests 9 / 11 of ~1500 (requests in flight
+ * at the cut, then new dynamic sessions sent to the dead members until the proxy re-resolves),
+ * first 200 for a session pinned to a lost member from a live one 3.8 / 4.7 s (run 2; run 1
+ * measured from the wrong moment).
  */
 const TARGETS = {
-  fullStrengthWithinS: 75,
-  pinnedSessionServedWithinS: 30,
-  failedRequestsAtMost: 60,
+  fullStrengthWithinS: 45,
+  pinnedSessionServedWithinS: 10,
+  failedRequestsAtMost: 30,
 };
 
 interface Placement {
@@ -169,15 +172,15 @@ describeWithDocker("losing a worker node of the swarm", () => {
     const poller = startRecordingPoller(url, targets, { intervalMs: 50, maxSeconds: 240 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      // Failures count from the stop call; "after the cut" times count from its return, when the
-      // node's container is gone (docker stop -t 0 kills it).
+      // Times count from the stop call (t = 0). Answers count as "after the loss" only when sent
+      // after the call returned, when the node's container is gone (docker stop -t 0 kills it).
       const stopCalledAt = poller.now();
       await bed.stopNode(victim.name);
       const cutAt = poller.now();
 
       const downAt = bed
         .waitForNodeState(victim.name, "down", 90_000)
-        .then(() => poller.now() - cutAt);
+        .then(() => poller.now() - stopCalledAt);
       // Every lost member running again somewhere else.
       const rescheduledAt = await waitFor(
         "the lost members running on live nodes",
@@ -188,7 +191,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
           const back = lost.every((p) =>
             now.some((q) => q.service === p.service && q.node !== victim.name),
           );
-          return back ? poller.now() - cutAt : undefined;
+          return back ? poller.now() - stopCalledAt : undefined;
         },
       );
       // ... and the proxy serving from each of them again.
@@ -202,7 +205,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
             const sample = poller.samples.find(
               (s) => s.label === label && s.sentAt > cutAt && s.ok && s.servedBy === p.service,
             );
-            return sample && sample.doneAt - cutAt;
+            return sample && sample.doneAt - stopCalledAt;
           });
           return times.every((t) => t !== undefined) ? (times as number[]) : undefined;
         },
@@ -217,7 +220,11 @@ describeWithDocker("losing a worker node of the swarm", () => {
       const pinned = lostDynamic.map((p) => {
         const label = `pinned to lost ${p.service.slice(PREFIX.length + 1)}`;
         const first = firstOk(samples, label, cutAt);
-        return { label, at: first ? first.doneAt - cutAt : undefined, servedBy: first?.servedBy };
+        return {
+          label,
+          at: first ? first.doneAt - stopCalledAt : undefined,
+          servedBy: first?.servedBy,
+        };
       });
       const report = [
         `[node loss] lost ${victim.name} (${lost.map((p) => p.service.slice(PREFIX.length + 1)).join(", ")}), client on ${survivor.name}'s proxy, every 50 ms`,
@@ -234,7 +241,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
             (s) => s.label === row.label && !s.ok && s.sentAt >= stopCalledAt,
           );
           const span = failures.length
-            ? `+${(failures[0].sentAt - cutAt).toFixed(1)}s and +${(failures[failures.length - 1].sentAt - cutAt).toFixed(1)}s`
+            ? `+${(failures[0].sentAt - stopCalledAt).toFixed(1)}s and +${(failures[failures.length - 1].sentAt - stopCalledAt).toFixed(1)}s`
             : "-";
           return `  | ${row.label} | ${row.requests} | ${row.failed} | ${span} | ${row.longestGap.toFixed(2)}s |`;
         }),
@@ -244,7 +251,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
         `  first failures: ${samples
           .filter((s) => !s.ok)
           .slice(0, 4)
-          .map((s) => `${s.label} +${(s.sentAt - cutAt).toFixed(1)}s ${s.outcome}`)
+          .map((s) => `${s.label} +${(s.sentAt - stopCalledAt).toFixed(1)}s ${s.outcome}`)
           .join("; ")}`,
       ];
       console.log(report.join("\n"));
