@@ -7,9 +7,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployTarget } from "./src/deployTarget";
 import { stackNames } from "./src/naming";
+import { MINIMUM_PULUMI_VERSION } from "./src/proxy";
 import { proxyUrl } from "./src/proxyEnvironment";
 import { isSecretConfig } from "./src/secretConfig";
 import { validateSettings } from "./src/settings";
+
+// The proxy's rolling-update options (src/proxy.ts) need an engine that honours them: ignoreChanges
+// in calculateDependentReplacements (v3.163.0), replacementTrigger (v3.208.0), compared unwrapped
+// of outputs (v3.226.0). An older CLI fails the run here instead of quietly ignoring them.
+const engineSupported = pulumi.output(pulumi.requirePulumiVersion(`>=${MINIMUM_PULUMI_VERSION}`));
 
 // Config is read once and validated before any resource exists: bad input stops here, naming the key.
 const config = new pulumi.Config();
@@ -78,6 +84,7 @@ const proxy = target.proxy({
   balancerManagerPassword: settings.balancerManagerPassword
     ? pulumi.secret(settings.balancerManagerPassword)
     : undefined,
+  engineSupported,
 });
 
 // Stack outputs: where to point a browser, and what sits behind the proxy.

@@ -5,10 +5,6 @@
 // failed, and the longest time without an answer. Then destroys the stack.
 //
 //   npm run bench -- bench/update-downtime.bench-run.ts
-//   BENCH_UPDATE_PATCH=bench/update-rolling.patch npm run bench -- bench/update-downtime.bench-run.ts
-//
-// With BENCH_UPDATE_PATCH, it measures the program with that patch applied to a temporary copy
-// (test/support/harness/programVariant.ts): a proposed design, measured before anyone changes src/.
 import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { expect, it } from "vitest";
@@ -16,12 +12,10 @@ import { formatDowntime, startDowntimeProbe } from "../test/support/downtimeProb
 import { baseImageConfig } from "../test/support/e2eStack";
 import { DockerHarness } from "../test/support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../test/support/harness/editedContext";
-import { programVariant } from "../test/support/harness/programVariant";
 
 const STACK = "bench-update";
 const port = Number(process.env.BENCH_UPDATE_PORT ?? 18251);
 const url = `http://127.0.0.1:${port}/`;
-const patch = process.env.BENCH_UPDATE_PATCH;
 
 it("downtime per kind of update", async () => {
   const harness = new DockerHarness(STACK);
@@ -33,11 +27,8 @@ it("downtime per kind of update", async () => {
   let secrets: Record<string, string> | undefined;
   let contextOverrides: Record<string, string> = {};
   const rows: string[] = [];
-  const variant = patch ? programVariant(patch) : undefined;
-  const program = variant?.program;
-  console.log(`program: ${patch ? `index.ts with ${patch}` : "index.ts"}`);
   try {
-    await harness.up({ stack: STACK, config, program });
+    await harness.up({ stack: STACK, config });
     const kinds: [string, () => void][] = [
       ["no-op `pulumi up`", () => {}],
       [
@@ -82,7 +73,7 @@ it("downtime per kind of update", async () => {
       const started = performance.now();
       let plan;
       try {
-        ({ plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides, program }));
+        ({ plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides }));
       } finally {
         console.log(formatDowntime(kind, await probe.stop()));
       }
@@ -99,7 +90,6 @@ it("downtime per kind of update", async () => {
     }
   } finally {
     for (const edit of edits) edit.remove();
-    variant?.remove();
     expect(await harness.destroy()).toEqual({ containers: [], networks: [] });
     console.log(
       [

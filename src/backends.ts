@@ -9,6 +9,16 @@ import { hostPort, ipOnNetwork } from "./proxyEnvironment";
 /** How long `pulumi up` waits for a container's healthcheck before it fails the deploy. */
 export const HEALTHY_WITHIN_SECONDS = 120;
 
+/**
+ * How long a member may take to stop before it is killed. The provider stops a container with
+ * `destroy_grace_seconds` as the timeout and kills it when that runs out: unset, at once
+ * (terraform-provider-docker resource_docker_container_funcs.go resourceDockerContainerDelete), which
+ * cuts the requests in flight. Apache stops gracefully on its STOPSIGNAL SIGWINCH and Express closes
+ * on SIGTERM (docker-images/express-image/server.js, its own safety net at 9 s): both finish what
+ * they are serving well within this.
+ */
+export const STOP_GRACE_SECONDS = 10;
+
 export interface BackendPoolArgs {
   readonly role: BackendRole;
   readonly count: number;
@@ -31,9 +41,16 @@ export class BackendPool extends pulumi.ComponentResource {
   constructor(name: string, args: BackendPoolArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("http-infra:backends:BackendPool", name, {}, opts);
 
+    // Members roll one at a time: member i+1 depends on member i, so a rebuilt image replaces
+    // member 1 (stopped gracefully, re-created, healthy) before member 2 is touched, and the proxy
+    // always has a live member to send to. The Node SDK registers a resource only once its
+    // dependsOn resources are done (their URNs resolve when the engine answers their
+    // RegisterResource), and members share no data edge, so dependsOn is the only way to say it.
+    // The price: a first deploy creates a pool's members one after another too.
+    let previous: docker.Container | undefined;
     this.containers = Array.from({ length: args.count }, (_, i) => {
       const containerName = args.names.backend(args.role, i + 1);
-      return new docker.Container(
+      previous = new docker.Container(
         `${name}-${i + 1}`,
         {
           name: containerName,
@@ -56,18 +73,32 @@ export class BackendPool extends pulumi.ComponentResource {
           // Return only once the image's HEALTHCHECK passes, so the proxy starts on live members.
           wait: true,
           waitTimeout: HEALTHY_WITHIN_SECONDS,
+          destroyGraceSeconds: STOP_GRACE_SECONDS,
         },
-        // A fixed container name can't exist twice: remove the old container before its successor.
-        { parent: this, deleteBeforeReplace: true },
+        {
+          parent: this,
+          // A fixed container name can't exist twice: remove the old container before its successor.
+          deleteBeforeReplace: true,
+          dependsOn: previous ? [previous] : [],
+        },
       );
+      return previous;
     });
 
     this.addresses = pulumi.all(
       this.containers.map((container) =>
         pulumi
-          .all([container.networkDatas, container.name, args.networkName])
-          .apply(([networkDatas, containerName, networkName]) =>
-            hostPort(ipOnNetwork(networkDatas, networkName, containerName), args.port),
+          .all([
+            container.networkDatas,
+            container.networksAdvanced,
+            container.name,
+            args.networkName,
+          ])
+          .apply(([networkDatas, attachments, containerName, networkName]) =>
+            hostPort(
+              ipOnNetwork(networkDatas, networkName, containerName, attachments ?? []),
+              args.port,
+            ),
           ),
       ),
     );

@@ -1,13 +1,22 @@
 // The Apache reverse proxy: the only container that publishes a host port. Its environment is built
-// from the backends' real addresses (outputs), so it is created after them and replaced when they
-// change: no hard-coded 172.17.0.x as in the lab report.
+// from the backends' real addresses (outputs), so it is created after them and replaced when that
+// environment's content changes: no hard-coded 172.17.0.x as in the lab report. A member replaced
+// for a rebuilt image (same fixed address) leaves it running: see the options below.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { addressInSubnet, slots } from "./addressing";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
 import type { StackNames } from "./naming";
-import { proxyEnvironment } from "./proxyEnvironment";
+import { proxyEnvironment, proxyEnvironmentDigest } from "./proxyEnvironment";
 import type { Settings } from "./settings";
+
+/**
+ * The oldest Pulumi CLI whose engine does what the proxy's options below rely on (CHANGELOG.md of
+ * pulumi/pulumi): ignoreChanges respected in delete-before-replace diffs (3.163.0, #19188), the
+ * replacement_trigger option (3.208.0, #20936), and a trigger sent as an Output no longer firing on
+ * its dependencies (3.226.0, #22119) — the proxy's trigger is an Output built from the members'.
+ */
+export const MINIMUM_PULUMI_VERSION = "3.226.0";
 
 /** Apache listens on port 80 inside the container. */
 export const PROXY_PORT = 80;
@@ -23,6 +32,11 @@ export interface ProxyArgs {
   readonly dynamicAddresses: pulumi.Input<string[]>;
   /** The balancer-manager password as a Pulumi secret, or undefined to keep the manager off. */
   readonly balancerManagerPassword?: pulumi.Input<string>;
+  /**
+   * Resolves once the engine is known to support this resource's options (index.ts,
+   * requirePulumiVersion): the proxy is not registered with an engine that would ignore them.
+   */
+  readonly engineSupported: pulumi.Input<void>;
 }
 
 export function proxyContainer(args: ProxyArgs): docker.Container {
@@ -63,7 +77,28 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       wait: true,
       waitTimeout: HEALTHY_WITHIN_SECONDS,
     },
-    // Both the name and the host port are fixed: the old proxy must let go of them first.
-    { deleteBeforeReplace: true },
+    {
+      // Both the name and the host port are fixed: the old proxy must let go of them first.
+      deleteBeforeReplace: true,
+      // A member replaced delete-before-create makes `envs` unknown for a moment, and the engine
+      // would delete the proxy first and re-create it after every member (the site dark for the
+      // whole roll). pulumi/pulumi pkg/resource/deploy/step_generator.go
+      // calculateDependentReplacements passes the proxy's stored ignoreChanges to the provider's
+      // Diff (requiresReplacement → diffResource(..., r.IgnoreChanges), since v3.163.0, #19188),
+      // so with `envs` ignored a member's replacement no longer drags the proxy into that chain;
+      // and continueStepsFromImport (processIgnoreChanges) keeps the old `envs` when nothing else
+      // changed.
+      ignoreChanges: ["envs"],
+      // ...and the content still decides: generateStepsFromDiff replaces the proxy when this
+      // digest differs from the last run's (shouldTriggerReplace; engine v3.208.0, #20936; Node
+      // SDK 3.211.0; compared unwrapped of outputs since v3.226.0, #22119), and the replacement
+      // is checked from the program's own inputs (continueStepsFromDiff re-runs Check on
+      // goal.Properties), so it starts with the fresh `envs`. Scaling, serverName, the password
+      // replace it; a rebuilt member at the same address does not. It is a secret whenever
+      // `envs` is (the password), and only the hash is stored.
+      replacementTrigger: pulumi
+        .all([envs, args.engineSupported])
+        .apply(([environment]) => proxyEnvironmentDigest(environment)),
+    },
   );
 }

@@ -1,6 +1,7 @@
 // Turns the backends' real addresses into the proxy's environment. The proxy's entrypoint renders
 // its vhost from these variables (docker-images/apache-reverse-proxy/templates/config-template.php),
 // keeping the report's names: STATIC_APP_1, STATIC_APP_2, …, DYNAMIC_APP_1, …
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 
 /** The part of a container's `networkDatas` output this program reads. */
@@ -9,23 +10,39 @@ export interface NetworkData {
   ipAddress?: string;
 }
 
+/** The part of a container's `networksAdvanced` output this program reads: what it asked for. */
+export interface NetworkAttachment {
+  name?: string;
+  ipv4Address?: string;
+}
+
 /**
  * A container's IP on one network, picked by network name. A container can sit on several
  * networks and the provider does not promise their order, so position is never trusted.
+ *
+ * One case reads the address the container asked for instead: Docker lists a stopped container on
+ * the network with no address, and after `pulumi up --refresh` the provider's update that starts
+ * it again reads nothing back (terraform-provider-docker resourceDockerContainerUpdate), so
+ * `networkDatas` keeps the empty address for that run. The container gets back the fixed address
+ * its endpoint's IPAM config names (`networksAdvanced[].ipv4Address`, which the provider's Read
+ * keeps as configured), so that is where it is.
  */
 export function ipOnNetwork(
   networkDatas: readonly NetworkData[] | undefined,
   networkName: string,
   containerName: string,
+  attachments: readonly NetworkAttachment[] = [],
 ): string {
   const match = (networkDatas ?? []).find((data) => data.networkName === networkName);
-  if (!match?.ipAddress) {
+  const requested = attachments.find((attachment) => attachment.name === networkName)?.ipv4Address;
+  const address = match?.ipAddress || (match ? requested : undefined);
+  if (!address) {
     const seen = (networkDatas ?? []).map((data) => data.networkName).join(", ") || "none";
     throw new Error(
       `container ${containerName} has no IP address on network ${networkName} (networks seen: ${seen})`,
     );
   }
-  return match.ipAddress;
+  return address;
 }
 
 /** `host:port`, with IPv6 literals in brackets as Apache's BalancerMember URLs need. */
@@ -60,6 +77,17 @@ export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
     );
   }
   return env;
+}
+
+/**
+ * A digest of the proxy's `envs`, the proxy's `replacementTrigger` (src/proxy.ts): it changes exactly
+ * when the environment's content does. Sorted first: Docker's provider keeps `env` as a set, so the
+ * order is not part of the value. Only the hash leaves the program: the password is in `envs`.
+ */
+export function proxyEnvironmentDigest(envs: readonly string[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify([...envs].sort()))
+    .digest("hex");
 }
 
 /** The URL a browser on the host opens: a wildcard bind address is reached through loopback. */

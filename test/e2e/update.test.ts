@@ -142,6 +142,7 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
         ].sort(),
       );
       expect(plan.replace, "only the proxy, for its envs").toEqual(["proxy"]);
+      expect(plan.keys.proxy, "the envs digest fired the trigger").toEqual(["replacementTrigger"]);
       expect(plan.update).toEqual([]);
 
       const after = await containers();
@@ -162,49 +163,62 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
     }
   }, 900_000);
 
-  it("an edited landing page replaces the static image's members and the proxy, not the dynamic side", async () => {
+  /**
+   * A rebuilt backend image rolls through its pool: each member is stopped gracefully and
+   * re-created, one at a time (member i+1 waits for member i), while the proxy keeps running (the
+   * same container: ignoreChanges on envs, the trigger unchanged as the addresses are fixed) and
+   * no polled request fails.
+   */
+  const expectRolled = async (
+    role: "static" | "dynamic",
+    plan: Plan,
+    downtime: DowntimeReport,
+    before: Awaited<ReturnType<typeof containers>>,
+  ) => {
+    const other = role === "static" ? "dynamic" : "static";
+    expect(plan.update).toEqual([`${role}-image`]);
+    expect(plan.replace, "only the rebuilt image's members").toEqual([`${role}-1`, `${role}-2`]);
+    expect([...plan.create, ...plan.delete]).toEqual([]);
+    const at = (op: string, member: string) =>
+      plan.steps.find((step) => step.op === op && step.name === member)!;
+    expect(
+      at("delete-replaced", `${role}-2`).started,
+      `${role}-2 is stopped only once ${role}-1 is back`,
+    ).toBeGreaterThanOrEqual(at("create-replacement", `${role}-1`).ended);
+    const after = await containers();
+    expect(after[name("proxy")], "the proxy: same container, not restarted").toEqual(
+      before[name("proxy")],
+    );
+    for (const i of [1, 2]) {
+      expect(after[name(other, i)], `${other}-${i} untouched`).toEqual(before[name(other, i)]);
+      expect(after[name(role, i)].id, `${role}-${i} replaced`).not.toBe(before[name(role, i)].id);
+    }
+    expect(downtime.failed, downtime.failures.join("; ")).toBe(0);
+  };
+
+  it("an edited landing page rolls the static members one at a time: proxy untouched, no request fails", async () => {
     const before = await containers();
     const edit = editedContext(STATIC_CONTEXT, (dir) =>
       appendFileSync(path.join(dir, "index.php"), `\n${LANDING_MARKER}\n`),
     );
     edits.push(edit);
     contextOverrides = { ...contextOverrides, [STATIC_CONTEXT]: edit.directory };
-    const { plan } = await up("landing page edited (static image rebuilt)");
-    expect(plan.update).toEqual(["static-image"]);
-    expect(plan.replace).toEqual(["proxy", "static-1", "static-2"]);
-    expect(plan.create).toEqual([]);
-    expect(plan.delete).toEqual([]);
-    const after = await containers();
-    for (const i of [1, 2]) {
-      expect(after[name("dynamic", i)], `dynamic-${i} untouched`).toEqual(
-        before[name("dynamic", i)],
-      );
-      expect(after[name("static", i)].id, `static-${i} replaced`).not.toBe(
-        before[name("static", i)].id,
-      );
-    }
+    const { plan, downtime } = await up("landing page edited (static image rebuilt)");
+    await expectRolled("static", plan, downtime, before);
     const page = await new HttpSession(URL).get("/");
     expect(page.body).toContain(LANDING_MARKER);
     await expectEveryMemberServes(2, 2);
   }, 900_000);
 
-  it("an edited API replaces the dynamic image's members and the proxy, not the static side", async () => {
+  it("an edited API rolls the dynamic members one at a time: proxy untouched, no request fails", async () => {
     const before = await containers();
     const edit = editedContext(DYNAMIC_CONTEXT, (dir) =>
       appendFileSync(path.join(dir, "app.js"), `\n${API_MARKER}\n`),
     );
     edits.push(edit);
     contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
-    const { plan } = await up("API edited (dynamic image rebuilt)");
-    expect(plan.update).toEqual(["dynamic-image"]);
-    expect(plan.replace).toEqual(["dynamic-1", "dynamic-2", "proxy"]);
-    const after = await containers();
-    for (const i of [1, 2]) {
-      expect(after[name("static", i)], `static-${i} untouched`).toEqual(before[name("static", i)]);
-      expect(after[name("dynamic", i)].id, `dynamic-${i} replaced`).not.toBe(
-        before[name("dynamic", i)].id,
-      );
-    }
+    const { plan, downtime } = await up("API edited (dynamic image rebuilt)");
+    await expectRolled("dynamic", plan, downtime, before);
     await expectEveryMemberServes(2, 2);
   }, 900_000);
 

@@ -3,6 +3,8 @@
 // returns: canned outputs for unit tests, real Docker objects for the e2e harness.
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
+import { modelRequirePulumiVersion } from "./harness/engineVersion";
+import { readResourceOptions, type ReplacementTrigger } from "./harness/resourceOptions";
 
 export const PROJECT = "http-infra";
 
@@ -37,6 +39,12 @@ export interface Registration {
   dependencies: string[];
   /** Per input property, the URNs of the resources its value came from. */
   propertyDependencies: Record<string, string[]>;
+  /** `ignoreChanges` (top-level inputs); unset means none. */
+  ignoreChanges?: string[];
+  /** `replacementTrigger`; unset or null means no trigger. */
+  replacementTrigger?: ReplacementTrigger;
+  /** `aliases`, each as the `type::name` it names (harness/resourceOptions.ts). */
+  aliases?: string[];
 }
 
 export interface RunProgramOptions {
@@ -49,9 +57,15 @@ export interface RunProgramOptions {
   preview?: boolean;
   /**
    * The program's entry module, absolute; the project's index.ts by default. The update bench
-   * points it at a patched copy to measure a proposed design (test/support/harness/programVariant.ts).
+   * points it at a patched copy to measure a counterfactual (test/support/harness/programVariant.ts).
    */
   program?: string;
+  /**
+   * The Pulumi CLI version the modelled engine reports to `pulumi.requirePulumiVersion`
+   * (harness/engineVersion.ts); the version of the pulumi/pulumi source the harness follows by
+   * default.
+   */
+  engineVersion?: string;
   /** `registration` is what the register request carried besides the inputs. */
   newResource(
     args: pulumi.runtime.MockResourceArgs,
@@ -129,16 +143,24 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     options.preview ?? false,
   );
 
-  // The mock API hands newResource the inputs only; resource options (deleteBeforeReplace,
-  // parent) and dependency edges are read off the register request itself.
+  // The mock API hands newResource the inputs only; resource options and dependency edges are read
+  // off the register request itself (harness/resourceOptions.ts, which refuses the options the
+  // harness does not model: the request then fails, as a resource the engine rejects does).
   const monitor = (pulumi.runtime as any).getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => {
+    let options;
+    try {
+      options = readResourceOptions(req);
+    } catch (error) {
+      return callback(error, undefined);
+    }
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
       propertyDependencies[key] = deps.getUrnsList();
     });
     registered.set(`${req.getType()}::${req.getName()}`, {
+      ...options,
       // The mock monitor's own URN scheme (MockMonitor.newUrn): parent type $ type :: name.
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
       deleteBeforeReplace: req.getDeletebeforereplacedefined()
@@ -159,6 +181,8 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     config,
     Object.keys(options.secrets ?? {}).map((key) => `${PROJECT}:${key}`),
   );
+  // The mock runtime has no engine to ask; the harness answers as the engine it models.
+  const restoreEngineVersion = modelRequirePulumiVersion(options.engineVersion);
 
   // A failed resource rejects every output built on it, and nothing awaits most of them: the
   // Pulumi language host would report the program as failed once. Do the same here: collect those
@@ -166,7 +190,16 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   const rejections: unknown[] = [];
   const runnerHandlers = process.listeners("unhandledRejection");
   process.removeAllListeners("unhandledRejection");
-  const collect = (reason: unknown) => rejections.push(reason);
+  // The language host fails the program at the first unhandled rejection (@pulumi/pulumi
+  // cmd/run/run.ts `uncaughtHandler`), whatever outputs are still pending: an output whose resource
+  // failed after its registration was prepared never settles, and waiting for it would hang.
+  let failProgram: (reason: unknown) => void = () => undefined;
+  const programFailed = new Promise<never>((_, reject) => (failProgram = reject));
+  programFailed.catch(() => undefined);
+  const collect = (reason: unknown) => {
+    rejections.push(reason);
+    failProgram(reason);
+  };
   process.on("unhandledRejection", collect);
   try {
     // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
@@ -177,7 +210,7 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
 
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
-      outputs[name] = await valueOf(value as pulumi.Input<unknown>);
+      outputs[name] = await Promise.race([valueOf(value as pulumi.Input<unknown>), programFailed]);
     }
     // Outputs resolve once their resources are registered; wait for any registration still queued.
     await pulumi.runtime.disconnect();
@@ -194,5 +227,6 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     await new Promise((resolve) => setTimeout(resolve, 50));
     process.off("unhandledRejection", collect);
     for (const handler of runnerHandlers) process.on("unhandledRejection", handler);
+    restoreEngineVersion();
   }
 }

@@ -76,7 +76,9 @@ describe("the default stack", () => {
     // The stack's own slot of the default pool, since no other network is in the way.
     const [subnet] = candidateSubnets("http-infra", "dev");
     expect(subnet).toMatch(/^10\.217\.\d+\.0\/24$/);
-    expect(networks[0].inputs.ipamConfigs).toEqual([{ subnet, ipRange: upperHalf(subnet) }]);
+    expect(networks[0].inputs.ipamConfigs).toEqual([
+      { subnet, ipRange: upperHalf(subnet), gateway: subnet.replace(/0\/24$/, "1") },
+    ]);
     expect(run.outputs.networkSubnet).toBe(subnet);
     expect(networks[0].deleteBeforeReplace, "a fixed name can't exist twice").toBe(true);
   });
@@ -225,7 +227,7 @@ describe("a configured stack", () => {
 
   it("gives the network the configured subnet, its upper half for containers that are not the stack's", () => {
     expect(named(run, NETWORK, "network").inputs.ipamConfigs).toEqual([
-      { subnet: "172.30.5.0/24", ipRange: "172.30.5.128/25" },
+      { subnet: "172.30.5.0/24", ipRange: "172.30.5.128/25", gateway: "172.30.5.1" },
     ]);
     expect(named(run, CONTAINER, "dynamic-5").inputs.networksAdvanced[0].ipv4Address).toBe(
       "172.30.5.23",

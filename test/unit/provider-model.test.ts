@@ -9,6 +9,7 @@ import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
 import { FAILED_TO_BE_HEALTHY } from "../support/harness/resources/container";
 import { waitForState } from "../support/harness/resources/engineApi";
 import { InitializationError } from "../support/harness/resources/types";
+import { diffInputs } from "../support/harness/updateRules";
 import type { Registration } from "../support/pulumiProgram";
 
 const urn = (type: string, name: string) => `urn:pulumi:unit::http-infra::${type}::${name}`;
@@ -104,6 +105,21 @@ describe("the diff's prior state is what Read returned (old outputs), not the ol
     const plan = await run(engine, [{ type: CONTAINER, name: "member", inputs: member }]);
     expect(plan.update).toEqual(["member"]);
     expect(plan.keys.member).toEqual(["mustRun"]);
+  });
+
+  it("what Read reports for attributes the program leaves out is no change: zero values, the image's USER", () => {
+    // schema.go diffString compares an unset attribute as its zero value; `user` has a
+    // DiffSuppressFunc for an unset new value.
+    const network = { name: "net", attachable: false, options: {}, ipamDriver: "default" };
+    expect(diffInputs(NETWORK, "network", network, { name: "net" }).changedKeys).toEqual([]);
+    const member = { name: "m", image: "sha256:abc", user: "node", command: ["node", "server.js"] };
+    expect(
+      diffInputs(CONTAINER, "m", member, { name: "m", image: "sha256:abc" }).changedKeys,
+    ).toEqual([]);
+    expect(
+      diffInputs(CONTAINER, "m", member, { name: "m", image: "sha256:abc", user: "root" })
+        .replaceKeys,
+    ).toEqual(["user"]);
   });
 
   it("an Image diffs its old inputs: outputs it reports differently change nothing", async () => {

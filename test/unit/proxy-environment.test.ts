@@ -2,6 +2,7 @@
 // browser on the host opens.
 import { describe, expect, it } from "vitest";
 import {
+  proxyEnvironmentDigest,
   hostPort,
   ipOnNetwork,
   proxyEnvironment,
@@ -52,6 +53,26 @@ describe("ipOnNetwork", () => {
       "container http-infra-dev-static-1 has no IP address on network http-infra-dev-net " +
         "(networks seen: http-infra-dev-net)",
     );
+  });
+
+  it("a stopped container listed with no address is where its fixed address says (refresh)", () => {
+    const attachments = [
+      { name: "bridge", ipv4Address: "172.17.0.9" },
+      { name: NETWORK, ipv4Address: "10.10.0.5" },
+    ];
+    expect(
+      ipOnNetwork([{ networkName: NETWORK, ipAddress: "" }], NETWORK, CONTAINER, attachments),
+    ).toBe("10.10.0.5");
+    // A real address always wins, and the fallback never invents a network the container is not on.
+    expect(
+      ipOnNetwork(
+        [{ networkName: NETWORK, ipAddress: "10.10.0.6" }],
+        NETWORK,
+        CONTAINER,
+        attachments,
+      ),
+    ).toBe("10.10.0.6");
+    expect(() => ipOnNetwork([], NETWORK, CONTAINER, attachments)).toThrow(/networks seen: none/);
   });
 });
 
@@ -130,5 +151,28 @@ describe("proxyUrl", () => {
     expect(proxyUrl("::1", 8080)).toBe("http://[::1]:8080/");
     expect(proxyUrl("::", 8080)).toBe("http://[::1]:8080/");
     expect(proxyUrl("fd00::1", 9000)).toBe("http://[fd00::1]:9000/");
+  });
+});
+
+describe("proxyEnvironmentDigest (the proxy's replacementTrigger)", () => {
+  const envs = ["STATIC_APP_1=10.0.0.2:80", "DYNAMIC_APP_1=10.0.0.4:3000", "SERVER_NAME=a.ch"];
+
+  it("is a sha256 hex digest that changes with any variable's content", () => {
+    expect(proxyEnvironmentDigest(envs)).toMatch(/^[0-9a-f]{64}$/);
+    expect(proxyEnvironmentDigest(envs)).not.toBe(
+      proxyEnvironmentDigest([...envs.slice(0, 2), "SERVER_NAME=b.ch"]),
+    );
+    expect(proxyEnvironmentDigest(envs)).not.toBe(
+      proxyEnvironmentDigest([...envs, "STATIC_APP_2=10.0.0.3:80"]),
+    );
+  });
+
+  it("ignores the order, as the provider keeps env as a set", () => {
+    expect(proxyEnvironmentDigest([...envs].reverse())).toBe(proxyEnvironmentDigest(envs));
+  });
+
+  it("does not contain the password it covers", () => {
+    const digest = proxyEnvironmentDigest([...envs, "BALANCER_MANAGER_PASSWORD=hunter2hunter2"]);
+    expect(digest).not.toContain("hunter2");
   });
 });

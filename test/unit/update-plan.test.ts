@@ -28,6 +28,14 @@ const everything = [
 ];
 const without = (...names: string[]) => everything.filter((name) => !names.includes(name));
 const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
+/** The proxy as the engine's state holds it after a run. */
+const proxyState = (stack: MemoryStack) => stack.engine.resources.find((r) => r.name === "proxy")!;
+const proxyEnv = (stack: MemoryStack) =>
+  Object.fromEntries(
+    (proxyState(stack).inputs.envs as string[]).map(
+      (line) => line.split("=", 2) as [string, string],
+    ),
+  );
 
 const edits: EditedContext[] = [];
 afterEach(() => {
@@ -253,13 +261,18 @@ describe("pulumi up after pulumi up, on the real program", () => {
     expect(second.run.outputs).toEqual(first.run.outputs);
   });
 
-  it("scaling out 2+2 → 3+4 creates the new members and replaces only the proxy (its envs)", async () => {
+  it("scaling out 2+2 → 3+4 creates the new members and replaces only the proxy, with the fresh envs", async () => {
     const stack = new MemoryStack();
     await stack.up();
     const { plan } = await stack.up({ config: { staticBackends: 3, dynamicBackends: 4 } });
     expect(plan.create).toEqual(["dynamic-3", "dynamic-4", "static-3"]);
     expect(plan.replace).toEqual(["proxy"]);
-    expect(plan.keys.proxy).toEqual(["envs"]);
+    // envs is ignored; the digest of them (the replacementTrigger) changed.
+    expect(plan.keys.proxy).toEqual(["replacementTrigger"]);
+    expect(Object.keys(proxyEnv(stack)).filter((key) => key.endsWith("_APP_4"))).toEqual([
+      "DYNAMIC_APP_4",
+    ]);
+    expect(proxyEnv(stack).STATIC_APP_3, "the new static member").toBeDefined();
     expect(plan.update).toEqual([]);
     expect(plan.delete).toEqual([]);
     // The proxy goes only once every new member exists.
@@ -276,6 +289,10 @@ describe("pulumi up after pulumi up, on the real program", () => {
     const { plan } = await stack.up({ config: { staticBackends: 1, dynamicBackends: 1 } });
     expect(plan.delete).toEqual(["dynamic-2", "dynamic-3", "dynamic-4", "static-2", "static-3"]);
     expect(plan.replace).toEqual(["proxy"]);
+    expect(Object.keys(proxyEnv(stack)).filter((key) => /_APP_\d+$/.test(key))).toEqual([
+      "STATIC_APP_1",
+      "DYNAMIC_APP_1",
+    ]);
     expect(plan.same).toEqual([
       "dynamic",
       "dynamic-1",
@@ -295,40 +312,68 @@ describe("pulumi up after pulumi up, on the real program", () => {
     expect(live.filter((name) => /-(static|dynamic)-[2-4]$/.test(name))).toEqual([]);
   });
 
-  it("an edited landing page rebuilds the static image and replaces its members and the proxy, nothing dynamic", async () => {
+  /**
+   * A rebuilt image replaces its pool's members one at a time (member 2 depends on member 1) and
+   * leaves the proxy alone: its envs are ignored, so calculateDependentReplacements does not put it
+   * in the delete chain, and its trigger (the digest of the same addresses) does not fire.
+   */
+  const expectRolledAlone = async (
+    role: "static" | "dynamic",
+    context: string,
+    edit: (directory: string) => void,
+  ) => {
     const stack = new MemoryStack();
     await stack.up();
-    const edit = editedContext("docker-images/apache-php-image", (dir) =>
+    const proxyBefore = proxyState(stack);
+    const edited = editedContext(context, edit);
+    edits.push(edited);
+    const { plan } = await stack.up({ contextOverrides: { [context]: edited.directory } });
+    expect(plan.update).toEqual([`${role}-image`]);
+    expect(plan.replace, "only the members").toEqual([`${role}-1`, `${role}-2`]);
+    expect(plan.same).toEqual(without(`${role}-image`, `${role}-1`, `${role}-2`));
+    expect(ops(plan.steps)).toEqual([
+      `update ${role}-image`,
+      `delete-replaced ${role}-1`,
+      `create-replacement ${role}-1`,
+      `delete-replaced ${role}-2`,
+      `create-replacement ${role}-2`,
+    ]);
+    expect(proxyState(stack).id, "the same proxy").toBe(proxyBefore.id);
+    expect(proxyState(stack).replacementTrigger).toEqual(proxyBefore.replacementTrigger);
+    return plan;
+  };
+
+  it("an edited landing page rolls the static members one at a time and leaves the proxy", async () => {
+    await expectRolledAlone("static", "docker-images/apache-php-image", (dir) =>
       appendFileSync(path.join(dir, "index.php"), "\n<!-- edited -->\n"),
     );
-    edits.push(edit);
-    const { plan } = await stack.up({
-      contextOverrides: { "docker-images/apache-php-image": edit.directory },
-    });
-    expect(plan.update).toEqual(["static-image"]);
-    expect(plan.replace).toEqual(["proxy", "static-1", "static-2"]);
-    expect(plan.same).toEqual(without("static-image", "proxy", "static-1", "static-2"));
-    // Delete-before-replace members: the engine deletes the proxy first (its envs are fed by
-    // them: calculateDependentReplacements), and creates it again only after both members.
-    const steps = ops(plan.steps);
-    expect(steps[0]).toBe("update static-image");
-    expect(steps[1]).toBe("delete-replaced proxy");
-    expect(steps.at(-1)).toBe("create-replacement proxy");
   });
 
-  it("an edited API rebuilds the dynamic image and replaces its members and the proxy, nothing static", async () => {
+  it("an edited API rolls the dynamic members one at a time and leaves the proxy", async () => {
+    await expectRolledAlone("dynamic", "docker-images/express-image", (dir) =>
+      appendFileSync(path.join(dir, "app.js"), "\n// edited\n"),
+    );
+  });
+
+  it("`pulumi preview` of an API edit shows the proxy replaced (its trigger is unknown); `pulumi up` then leaves it", async () => {
     const stack = new MemoryStack();
     await stack.up();
+    const before = structuredClone(stack.engine.resources);
+    const calls = stack.provider.calls.length;
     const edit = editedContext("docker-images/express-image", (dir) =>
       appendFileSync(path.join(dir, "app.js"), "\n// edited\n"),
     );
     edits.push(edit);
-    const { plan } = await stack.up({
-      contextOverrides: { "docker-images/express-image": edit.directory },
-    });
-    expect(plan.update).toEqual(["dynamic-image"]);
-    expect(plan.replace).toEqual(["dynamic-1", "dynamic-2", "proxy"]);
-    expect(plan.same).toEqual(without("dynamic-image", "proxy", "dynamic-1", "dynamic-2"));
+    const contextOverrides = { "docker-images/express-image": edit.directory };
+    const preview = await stack.up({ preview: true, contextOverrides });
+    expect(preview.plan.replace).toEqual(["dynamic-1", "dynamic-2", "proxy"]);
+    expect(preview.plan.keys.proxy).toEqual(["replacementTrigger"]);
+    expect(stack.provider.calls.length, "a preview calls no provider").toBe(calls);
+    expect(stack.engine.resources, "a preview leaves the state").toEqual(before);
+
+    const { plan } = await stack.up({ contextOverrides });
+    expect(plan.replace).toEqual(["dynamic-1", "dynamic-2"]);
+    expect(plan.same).toContain("proxy");
   });
 
   it("a changed serverName, then a password set, replace only the proxy", async () => {
@@ -337,13 +382,19 @@ describe("pulumi up after pulumi up, on the real program", () => {
     const renamed = await stack.up({ config: { serverName: "other.res.ch" } });
     expect(renamed.plan.replace).toEqual(["proxy"]);
     expect(renamed.plan.same).toEqual(without("proxy"));
+    expect(proxyEnv(stack).SERVER_NAME, "the fresh envs").toBe("other.res.ch");
     const secured = await stack.up({
       config: { serverName: "other.res.ch" },
       secrets: { balancerManagerPassword: PASSWORD },
     });
     expect(secured.plan.replace).toEqual(["proxy"]);
-    expect(secured.plan.keys.proxy).toEqual(["envs"]);
+    expect(secured.plan.keys.proxy).toEqual(["replacementTrigger"]);
     expect(secured.plan.same).toEqual(without("proxy"));
+    expect(proxyEnv(stack).BALANCER_MANAGER_PASSWORD, "the fresh envs").toBe(PASSWORD);
+    // The trigger holds the password only as part of a hash, and stays a secret in the state.
+    const trigger = proxyState(stack).replacementTrigger!;
+    expect(trigger.secret, "the trigger is a secret").toBe(true);
+    expect(trigger.value).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("a changed proxyPort replaces only the proxy (ports is ForceNew)", async () => {
@@ -352,6 +403,7 @@ describe("pulumi up after pulumi up, on the real program", () => {
     const { plan } = await stack.up({ config: { proxyPort: 8081 } });
     expect(plan.replace).toEqual(["proxy"]);
     expect(plan.keys.proxy).toEqual(["ports"]);
+    expect(proxyState(stack).inputs.ports[0].external).toBe(8081);
     expect(plan.same).toEqual(without("proxy"));
   });
 
@@ -373,6 +425,30 @@ describe("pulumi up after pulumi up, on the real program", () => {
       );
     }
     expect(steps.indexOf("delete-replaced proxy")).toBe(0);
+    // Re-created from the program's own inputs (continueStepsFromImport, "recreating"): the
+    // proxy's envs carry the members' addresses on the new subnet, ignoreChanges or not.
+    expect(proxyEnv(stack).STATIC_APP_1).toMatch(/^10\.251\.8\./);
+  });
+
+  it("each pool member depends on the one before it and stops with a grace period", async () => {
+    const stack = new MemoryStack();
+    const { plan } = await stack.up({ config: { staticBackends: 3, dynamicBackends: 2 } });
+    const state = (name: string) => stack.engine.resources.find((r) => r.name === name)!;
+    for (const [member, previous] of [
+      ["static-2", "static-1"],
+      ["static-3", "static-2"],
+      ["dynamic-2", "dynamic-1"],
+    ]) {
+      expect(state(member).dependencies, member).toContain(state(previous).urn);
+    }
+    expect(state("static-1").dependencies.some((urn) => urn.includes("Container"))).toBe(false);
+    for (const member of ["static-1", "static-2", "static-3", "dynamic-1", "dynamic-2"]) {
+      expect(state(member).inputs.destroyGraceSeconds, member).toBe(10);
+    }
+    // A first deploy therefore creates a pool's members one after another.
+    const at = (name: string) => plan.steps.find((step) => step.name === name)!;
+    expect(at("static-2").started).toBeGreaterThanOrEqual(at("static-1").ended);
+    expect(at("static-3").started).toBeGreaterThanOrEqual(at("static-2").ended);
   });
 
   it("destroy deletes every container before the network, and leaves nothing", async () => {

@@ -132,7 +132,9 @@ export class DockerHarness {
     if (options.refresh) await this.refresh();
     this.provider.resolveContext = contextResolver(options.contextOverrides);
     this.failures.length = 0;
-    this.engine.beginRun();
+    // A preview plans with the provider's `preview`, which the Docker provider does not model:
+    // the engine then refuses, naming it, instead of deploying for real.
+    this.engine.beginRun({ dryRun: options.preview ?? false });
     this.running = true;
     let run: ProgramRun;
     try {

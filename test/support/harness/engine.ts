@@ -2,11 +2,14 @@
 // (per URN: type, inputs, outputs, id, dependencies, options) and turns each registration of a new
 // run into the steps `pulumi up` would take, calling a Provider for the real work. Each rule cites
 // the engine code it follows, in pulumi/pulumi pkg/resource/deploy/step_generator.go unless said.
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { isDeepStrictEqual } from "node:util";
 import type { Registration } from "../pulumiProgram";
+import type { ReplacementTrigger } from "./resourceOptions";
 import { InitializationError } from "./resources/types";
 import {
   deleteBeforeReplace as chooseDeleteBeforeReplace,
+  containsUnknown,
   diffInputs,
   priorState,
   UNKNOWN,
@@ -32,6 +35,13 @@ export interface ResourceState {
    * resource.StatusPartialFailure` stores the state with InitErrors).
    */
   initErrors?: string[];
+  /**
+   * The options the engine keeps in the state because later runs act on them: `IgnoreChanges`
+   * (stored with the state since v3.163.0, #19188, for calculateDependentReplacements) and
+   * `ReplacementTrigger` (compared with the next run's by shouldTriggerReplace).
+   */
+  ignoreChanges?: string[];
+  replacementTrigger?: ReplacementTrigger;
 }
 
 /** The provider side: what actually creates, updates and deletes. */
@@ -51,6 +61,23 @@ export interface Provider {
   delete(state: ResourceState): Promise<void>;
   /** The provider's Read (refresh): the object's outputs now, or undefined when it is gone. */
   read(state: ResourceState): Promise<Record<string, any> | undefined>;
+  /**
+   * Create or Update with `preview: true` (`pulumi preview`): the outputs the provider can tell
+   * without doing the work, computed ones left out (unknown). Without it the harness refuses to
+   * preview.
+   */
+  preview?(
+    operation: "create" | "update",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<Record<string, any>>;
+}
+
+export interface RunOptions {
+  /** `pulumi preview`: plan the steps, call no provider but `preview`, keep the snapshot. */
+  dryRun?: boolean;
 }
 
 export type Operation = "create" | "update" | "replace" | "delete" | "same";
@@ -78,6 +105,7 @@ export interface Plan {
 
 interface RunContext {
   started: number;
+  dryRun: boolean;
   olds: Map<string, ResourceState>;
   /** Old resources already deleted this run, by a delete-before-replace chain. */
   deleted: Set<string>;
@@ -101,10 +129,11 @@ export class UpdateEngine {
     return this.snapshot;
   }
 
-  beginRun(): void {
+  beginRun(options: RunOptions = {}): void {
     if (this.run) throw new Error("harness: a run is already in progress");
     this.run = {
       started: performance.now(),
+      dryRun: options.dryRun ?? false,
       olds: new Map(this.snapshot.map((state) => [state.urn, state])),
       deleted: new Set(),
       registered: new Set(),
@@ -127,6 +156,27 @@ export class UpdateEngine {
     } finally {
       run.steps.push({ op, name, started, ended: performance.now() - run.started });
     }
+  }
+
+  private async preview(
+    operation: "create" | "update",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ): Promise<Record<string, any>> {
+    if (!this.provider.preview) {
+      throw new Error(`harness: this provider does not model preview (${type} ${name})`);
+    }
+    return this.provider.preview(operation, type, name, inputs, old);
+  }
+
+  /** A delete step: the provider's Delete, or nothing in a dry run. */
+  private async remove(op: StepRecord["op"], state: ResourceState): Promise<void> {
+    const dryRun = this.current().dryRun;
+    await this.step(op, state.name, async () => {
+      if (!dryRun) await this.provider.delete(state);
+    });
   }
 
   private current(): RunContext {
@@ -153,7 +203,20 @@ export class UpdateEngine {
       dependencies: registration.dependencies,
       propertyDependencies: registration.propertyDependencies,
       deleteBeforeReplace: registration.deleteBeforeReplace,
+      ignoreChanges: registration.ignoreChanges ?? [],
+      replacementTrigger: registration.replacementTrigger,
     };
+
+    // Aliases carry an old state over to a new URN (generateAliases / getOldResource): not
+    // modelled, so an alias that names a resource in the old state is refused.
+    for (const alias of registration.aliases ?? []) {
+      const aliased = [...run.olds.keys()].find(
+        (old) => old !== urn && (old.endsWith(`::${alias}`) || old.endsWith(`$${alias}`)),
+      );
+      if (aliased) {
+        throw new Error(`harness: the alias ${alias} of ${urn} names ${aliased}: not modelled`);
+      }
+    }
 
     // Component resources live only in the state: the engine creates or keeps them, no provider.
     if (!custom) {
@@ -162,57 +225,90 @@ export class UpdateEngine {
       return { id: undefined, outputs: {} };
     }
 
-    const inputs = this.provider.check(args.type, args.name, args.inputs);
+    // The goal's inputs as the engine sees them: an unknown in preview is UNKNOWN.
+    const goal = fromSdk(args.inputs);
 
     // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
-    // this resource as a dependent; seen again, it is a replacement (a create, no diff).
+    // this resource as a dependent; seen again, it is a replacement (a create, no diff), checked
+    // from the goal's own inputs ("the old inputs are now invalid").
     if (old && run.deleted.has(urn)) {
       run.ops.set(args.name, "replace");
-      return this.createStep("create-replacement", base, inputs);
+      const inputs = this.provider.check(args.type, args.name, goal);
+      return this.createStep("create-replacement", base, inputs, old);
     }
 
     // continueStepsFromImport, Case 4: no old state, a create step.
     if (!old) {
       run.ops.set(args.name, "create");
-      return this.createStep("create", base, inputs);
+      const inputs = this.provider.check(args.type, args.name, goal);
+      return this.createStep("create", base, inputs, undefined);
     }
 
-    // generateStepsFromDiff → the provider's Diff.
-    const diff = diffInputs(args.type, args.name, priorState(old), inputs);
+    // continueStepsFromImport: "Set inputs back to their old values (if any) for any 'ignored'
+    // properties" (processIgnoreChanges) before the provider's Check.
+    const ignoreChanges = registration.ignoreChanges ?? [];
+    let inputs = this.provider.check(
+      args.type,
+      args.name,
+      processIgnoreChanges(goal, old.inputs, ignoreChanges),
+    );
+
+    // generateStepsFromDiff: "Unknowns in replacement triggers are fine during preview, but they
+    // should raise an error during the actual operation."
+    const trigger = registration.replacementTrigger;
+    if (!run.dryRun && trigger && containsUnknown(trigger.value)) {
+      throw new Error(`replacement trigger contains unknowns for ${urn}`);
+    }
+    // generateStepsFromDiff: a trigger that fires skips the provider's Diff ("Return that there is
+    // a diff, but don't fill in any details"): no replace keys, no DeleteBeforeReplace answer.
+    const triggerReplace = shouldTriggerReplace(trigger, old.replacementTrigger);
+    const diff: InputDiff = triggerReplace
+      ? { changedKeys: [], replaceKeys: [], deleteBeforeReplace: false }
+      : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, given IgnoreChanges.
+        diffInputs(args.type, args.name, priorState(old), inputs, ignoreChanges);
 
     // continueStepsFromDiff: no changes but InitErrors on the old state ("If resource was
     // unchanged, but there were initialization errors, generate an empty update step to attempt
     // to 'continue' awaiting initialization"): an update step, which clears the errors.
-    if (diff.changedKeys.length === 0 && old.initErrors?.length) {
+    if (!triggerReplace && diff.changedKeys.length === 0 && old.initErrors?.length) {
       const outputs = await this.step("update", args.name, () =>
-        this.provider.update(old, inputs, diff),
+        run.dryRun
+          ? this.preview("update", args.type, args.name, inputs, old)
+          : this.provider.update(old, inputs, diff),
       );
       run.ops.set(args.name, "update");
       run.keys[args.name] = [];
       this.record({ ...base, id: old.id, inputs, outputs });
-      return { id: old.id, outputs };
+      return toSdk({ id: old.id, outputs });
     }
 
     // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
-    if (diff.changedKeys.length === 0) {
+    if (!triggerReplace && diff.changedKeys.length === 0) {
       run.ops.set(args.name, "same");
       this.record({ ...base, id: old.id, inputs, outputs: old.outputs });
-      return { id: old.id, outputs: old.outputs };
+      return toSdk({ id: old.id, outputs: old.outputs });
     }
 
     // continueStepsFromDiff: DiffSome without replace keys → an update step.
-    if (diff.replaceKeys.length === 0) {
+    if (!triggerReplace && diff.replaceKeys.length === 0) {
       const outputs = await this.step("update", args.name, () =>
-        this.provider.update(old, inputs, diff),
+        run.dryRun
+          ? this.preview("update", args.type, args.name, inputs, old)
+          : this.provider.update(old, inputs, diff),
       );
       run.ops.set(args.name, "update");
       run.keys[args.name] = diff.changedKeys;
       this.record({ ...base, id: old.id, inputs, outputs });
-      return { id: old.id, outputs };
+      return toSdk({ id: old.id, outputs });
     }
 
     run.ops.set(args.name, "replace");
-    run.keys[args.name] = diff.replaceKeys;
+    // The engine blames no property when the trigger fires; the harness names the trigger.
+    run.keys[args.name] = triggerReplace ? ["replacementTrigger"] : diff.replaceKeys;
+    // continueStepsFromDiff, on any replacement: "we need to recompute the default values", so
+    // prov.Check runs again on goal.Properties, the program's own inputs: an ignored property's
+    // new value (the fresh envs) goes into the replacement.
+    inputs = this.provider.check(args.type, args.name, goal);
     if (chooseDeleteBeforeReplace(diff, registration.deleteBeforeReplace)) {
       // continueStepsFromDiff, deleteBeforeReplace: first the dependents that
       // calculateDependentReplacements finds, in reverse dependency order, then the resource
@@ -222,36 +318,44 @@ export class UpdateEngine {
         // "If we already deleted this resource due to some other DBR, don't do it again."
         if (run.deleted.has(dependent.urn)) continue;
         run.deleted.add(dependent.urn);
-        await this.step("delete-replaced", dependent.name, () => this.provider.delete(dependent));
+        await this.remove("delete-replaced", dependent);
       }
       run.deleted.add(old.urn);
-      await this.step("delete-replaced", args.name, () => this.provider.delete(old));
-      return this.createStep("create-replacement", base, inputs);
+      await this.remove("delete-replaced", old);
+      return this.createStep("create-replacement", base, inputs, old);
     }
 
     // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
     // generated later on, after all creates/updates finish" (GenerateDeletes).
     run.replacedOlds.push(old);
-    return this.createStep("create-replacement", base, inputs);
+    return this.createStep("create-replacement", base, inputs, old);
   }
 
   /**
    * A create (or create-replacement) step. A create that fails after the object exists (the
    * provider's InitializationError) still records the resource, with its id, outputs and
    * InitErrors, then fails the step (pulumi/pulumi pkg/resource/deploy/step.go `CreateStep.Apply`:
-   * a partial failure keeps the new state).
+   * a partial failure keeps the new state). In a dry run, the provider's preview instead.
    */
   private async createStep(
     op: "create" | "create-replacement",
     base: Omit<ResourceState, "id" | "inputs" | "outputs">,
     inputs: Record<string, any>,
+    old: ResourceState | undefined,
   ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+    if (this.current().dryRun) {
+      const outputs = await this.step(op, base.name, () =>
+        this.preview("create", base.type, base.name, inputs, old),
+      );
+      this.record({ ...base, id: undefined, inputs, outputs });
+      return toSdk({ id: undefined, outputs });
+    }
     try {
       const created = await this.step(op, base.name, () =>
         this.provider.create(base.type, base.name, inputs),
       );
       this.record({ ...base, id: created.id, inputs, outputs: created.outputs });
-      return { id: created.id, outputs: created.outputs };
+      return toSdk({ id: created.id, outputs: created.outputs });
     } catch (error) {
       if (error instanceof InitializationError) {
         this.record({
@@ -303,7 +407,18 @@ export class UpdateEngine {
         inputsForDiff[key] = fed ? UNKNOWN : value;
       }
       if (!fedByReplaced) continue;
-      const diff = diffInputs(candidate.type, candidate.name, priorState(candidate), inputsForDiff);
+      // requiresReplacement → diffResource(..., inputsForDiff, prov, true, r.IgnoreChanges): the
+      // dependent's STORED ignoreChanges go to the provider's Diff (since v3.163.0, #19188 "Fix
+      // ReplaceOnChanges and IgnoreChanges being respected during DBR diffs"), so an ignored input
+      // fed by a replaced resource does not drag the dependent into the delete chain. The
+      // dependent's replacementTrigger plays no part here.
+      const diff = diffInputs(
+        candidate.type,
+        candidate.name,
+        priorState(candidate),
+        inputsForDiff,
+        candidate.ignoreChanges ?? [],
+      );
       if (diff.replaceKeys.length > 0) {
         toReplace.push(candidate);
         replaceSet.add(candidate.urn);
@@ -335,7 +450,8 @@ export class UpdateEngine {
       await this.deleteInDependencyOrder(condemned, (state) =>
         run.replacedOlds.includes(state) ? "delete-replaced" : "delete",
       );
-      this.snapshot = this.next;
+      // A preview changes nothing: the snapshot stays what the last `up` left.
+      if (!run.dryRun) this.snapshot = this.next;
       return this.plan(run);
     } finally {
       this.run = undefined;
@@ -432,8 +548,7 @@ export class UpdateEngine {
       }
       await Promise.all(
         ready.map(async (state) => {
-          if (state.custom)
-            await this.step(op(state), state.name, () => this.provider.delete(state));
+          if (state.custom) await this.remove(op(state), state);
           onDeleted(state);
         }),
       );
@@ -455,4 +570,58 @@ export class UpdateEngine {
     for (const op of ["create", "update", "replace", "delete", "same"] as const) plan[op].sort();
     return plan;
   }
+}
+
+/**
+ * processIgnoreChanges (step_generator.go): each ignored property takes its old value, so the
+ * provider's Check and Diff see no change there. "cannot ignore changes in added or removed
+ * elements": a property the old inputs lack keeps its new value.
+ */
+export function processIgnoreChanges(
+  inputs: Record<string, any>,
+  oldInputs: Record<string, any>,
+  ignoreChanges: readonly string[],
+): Record<string, any> {
+  const processed = { ...inputs };
+  for (const key of ignoreChanges) {
+    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key];
+  }
+  return processed;
+}
+
+/**
+ * shouldTriggerReplace (step_generator.go), on values unwrapped of secrets and outputs
+ * (harness/resourceOptions.ts): "Unknowns are always considered to be changed"; "Nulls mean
+ * 'there is no replacement trigger'"; otherwise a replace when the values differ.
+ */
+export function shouldTriggerReplace(
+  trigger: ReplacementTrigger | undefined,
+  old: ReplacementTrigger | undefined,
+): boolean {
+  if (containsUnknown(trigger?.value) || containsUnknown(old?.value)) return true;
+  if (trigger === undefined || old === undefined) return false;
+  return !isDeepStrictEqual(trigger.value, old.value);
+}
+
+/** The mock runtime's inputs as the engine sees them: the SDK's `unknown` (preview) is UNKNOWN. */
+function fromSdk(value: any): any {
+  if (pulumi.isUnknown(value)) return UNKNOWN;
+  if (Array.isArray(value)) return value.map(fromSdk);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromSdk(v)]));
+  }
+  return value;
+}
+
+/** Outputs for the mock runtime: UNKNOWN goes back as the SDK's `unknown`. */
+function toSdk(result: { id: string | undefined; outputs: Record<string, any> }) {
+  const walk = (value: any): any => {
+    if (value === UNKNOWN) return pulumi.unknown;
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  return { id: result.id, outputs: walk(result.outputs) as Record<string, any> };
 }

@@ -60,6 +60,23 @@ export class MemoryProvider implements Provider {
     return module.memory.update(old, inputs, diff);
   }
 
+  /**
+   * `pulumi preview`: the type's own preview (resources/<type>.ts `memory.preview`), else a bridged
+   * resource's: Terraform's planned state, i.e. the inputs (over the old outputs for an update),
+   * every Computed attribute not already known (a new container's networkDatas) left out: unknown.
+   */
+  async preview(
+    operation: "create" | "update",
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    old: ResourceState | undefined,
+  ) {
+    const module = resourceModule(type, name);
+    if (module.memory.preview) return module.memory.preview(this.context, operation, inputs);
+    return operation === "update" && old ? { ...old.outputs, ...inputs } : { ...inputs };
+  }
+
   /** Nothing drifts on the pretend engine: a refresh reads back what is in the state. */
   async read(state: ResourceState) {
     return this.live.has(state.id!) ? state.outputs : undefined;
@@ -86,7 +103,7 @@ export class MemoryStack {
   ): Promise<{ run: ProgramRun; plan: Plan }> {
     const { contextOverrides, ...programOptions } = options;
     this.provider.resolveContext = contextResolver(contextOverrides);
-    this.engine.beginRun();
+    this.engine.beginRun({ dryRun: programOptions.preview ?? false });
     let run: ProgramRun;
     try {
       run = await runProgram({

@@ -57,7 +57,8 @@ function isZero(value: unknown): boolean {
   return typeof value === "object" && Object.keys(value as object).length === 0;
 }
 
-function containsUnknown(value: unknown): boolean {
+/** Whether a value is or holds UNKNOWN anywhere. */
+export function containsUnknown(value: unknown): boolean {
   if (value === UNKNOWN) return true;
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (typeof value === "object" && value !== null)
@@ -116,12 +117,21 @@ export function diffInputs(
   name: string,
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
+  /**
+   * The engine's `IgnoreChanges` for this resource, passed to the provider's Diff (pulumi/pulumi
+   * step_generator.go `diffResource`). The bridge drops the ignored attributes from the
+   * Terraform diff: pulumi-terraform-bridge pkg/tfbridge/provider.go `Provider.Diff` →
+   * `newIgnoreChanges` (pkg/tfbridge/diff.go `computeIgnoreChanges`) → pkg/tfshim/sdk-v2/
+   * provider2.go `PlanResourceChange` (`dd.processIgnoreChanges`). Top-level names only.
+   */
+  ignoreChanges: readonly string[] = [],
 ): InputDiff {
   const { rules, inputs } = resourceModule(type, name);
   const changedKeys: string[] = [];
   const replaceKeys: string[] = [];
   const oldInputKeys = Object.keys(olds).filter((key) => key in inputs);
   for (const key of new Set([...oldInputKeys, ...Object.keys(news)])) {
+    if (ignoreChanges.includes(key)) continue;
     const before = olds[key];
     const after = news[key];
     if (after === undefined || after === null) {

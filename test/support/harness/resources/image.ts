@@ -198,5 +198,10 @@ export const image: ResourceModule = {
     uniqueName: false,
     create: (_context, inputs) => ({ ...inputs, repoDigest: memoryImageId(inputs) }),
     update: (_old, inputs) => ({ ...inputs, repoDigest: memoryImageId(inputs) }),
+    // provider/provider.go `canPreview`: with buildOnPreview the image is built during preview,
+    // and image.go reports the image id as repoDigest "if img.SkipPush || isPreview"; without it
+    // Update answers the inputs alone, repoDigest unknown.
+    preview: (_context, _operation, inputs) =>
+      inputs.buildOnPreview === true ? { ...inputs, repoDigest: memoryImageId(inputs) } : inputs,
   },
 };

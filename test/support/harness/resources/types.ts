@@ -168,5 +168,15 @@ export interface ResourceModule {
     /** The outputs the Docker behaviour would report, deterministically, without an engine. */
     create(context: MemoryContext, inputs: Record<string, any>): Record<string, any>;
     update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
+    /**
+     * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
+     * inputs (over the old outputs for an update), every Computed attribute not known yet left
+     * out, i.e. unknown (MemoryProvider.preview).
+     */
+    preview?(
+      context: MemoryContext,
+      operation: "create" | "update",
+      inputs: Record<string, any>,
+    ): Record<string, any>;
   };
 }
