@@ -41,6 +41,8 @@ export interface StackProxyArgs {
   readonly dynamicAddresses: pulumi.Input<string[]>;
   /** The balancer-manager password as a Pulumi secret, or undefined to keep the manager off. */
   readonly balancerManagerPassword?: pulumi.Input<string>;
+  /** Resolves once the engine supports the options single-host mode's proxy relies on (index.ts). */
+  readonly engineSupported: pulumi.Input<void>;
 }
 
 export interface DeployTarget {
