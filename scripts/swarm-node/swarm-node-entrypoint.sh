@@ -10,7 +10,20 @@ set -eu
 # With --cgroupns=host the node sees the host's cgroup tree. Its inner containers go below the
 # node's own cgroup, so stopping and removing the node (runc kills and removes that cgroup with
 # everything under it) leaves no inner cgroup behind on the host.
-own_cgroup="$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)"
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  # cgroup v2 (NOT exercised by this project's CI, which runs on cgroup v1): a cgroup holding
+  # processes can't hand controllers to children, so move ours into an "init" child first and
+  # enable every controller below the node's cgroup, as docker-library's dind script does.
+  # https://github.com/moby/moby/blob/v20.10.24/hack/dind
+  own_cgroup="$(sed -n 's/^0:://p' /proc/self/cgroup)"
+  mkdir -p "/sys/fs/cgroup${own_cgroup%/}/init"
+  xargs -rn1 <"/sys/fs/cgroup${own_cgroup%/}/cgroup.procs" >"/sys/fs/cgroup${own_cgroup%/}/init/cgroup.procs" || :
+  sed -e 's/ / +/g' -e 's/^/+/' <"/sys/fs/cgroup${own_cgroup%/}/cgroup.controllers" \
+    >"/sys/fs/cgroup${own_cgroup%/}/cgroup.subtree_control"
+else
+  own_cgroup="$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)"
+fi
+[ -n "$own_cgroup" ] || { echo "swarm-node: can't find the node's own cgroup in /proc/self/cgroup" >&2; exit 1; }
 cgroup_parent="${own_cgroup%/}/swarm-node"
 
 mkdir -p /etc/docker
