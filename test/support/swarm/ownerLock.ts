@@ -6,14 +6,21 @@ import { waitFor } from "./wait";
 
 const LOCK_DIR = process.env.SWARM_TESTBED_LOCK ?? "/tmp/http-infra-swarm-testbed.lock";
 
-const alive = (pid: number) => {
+/** Whether the process runs: a zombie (exited, not yet reaped by its parent) does not. */
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
-};
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces, so split after ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
 
 function ownerPid(): number | undefined {
   try {
