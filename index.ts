@@ -1,14 +1,13 @@
 // An Apache reverse proxy (mod_proxy_balancer) in front of static Apache/PHP backends (round-robin)
-// and dynamic Express backends (sticky on ROUTEID), on a private Docker network.
+// and dynamic Express backends (sticky on ROUTEID), on a private Docker network: containers on one
+// engine, or services on a Docker Swarm (`deployTarget`, src/deployTarget.ts).
 //
 // Read top to bottom, this file is the data flow:
-//   config ─► settings ─► images ─► network ─► backends ─► their IPs ─► proxy env ─► proxy ─► outputs
+//   config ─► settings ─► images ─► network ─► backends ─► their addresses ─► proxy env ─► proxy ─► outputs
 import * as pulumi from "@pulumi/pulumi";
-import { BackendPool } from "./src/backends";
-import { buildImages } from "./src/images";
+import { deployTarget } from "./src/deployTarget";
 import { stackNames } from "./src/naming";
-import { stackNetwork } from "./src/network";
-import { MINIMUM_PULUMI_VERSION, proxyContainer } from "./src/proxy";
+import { MINIMUM_PULUMI_VERSION } from "./src/proxy";
 import { proxyUrl } from "./src/proxyEnvironment";
 import { isSecretConfig } from "./src/secretConfig";
 import { validateSettings } from "./src/settings";
@@ -31,47 +30,54 @@ const settings = validateSettings({
   dynamicBaseImage: config.get("dynamicBaseImage"),
   proxyBaseImage: config.get("proxyBaseImage"),
   balancerManagerUser: config.get("balancerManagerUser"),
+  deployTarget: config.get("deployTarget"),
+  registry: config.get("registry"),
+  proxyNodeLabel: config.get("proxyNodeLabel"),
   // Validation needs the plain value; it leaves this process only re-wrapped as a secret (below).
   balancerManagerPassword: config.get("balancerManagerPassword"),
   balancerManagerPasswordIsSecret: isSecretConfig("balancerManagerPassword"),
 });
 const names = stackNames(pulumi.getProject(), pulumi.getStack());
+// Containers on one engine, or services on a swarm: the same stages either way.
+const target = deployTarget(settings);
 
-// The three images, built on the local engine from docker-images/*.
-const images = buildImages(names, settings);
+// The three images, built from docker-images/* (in swarm mode pushed to `registry`, if set).
+const images = target.images(names, settings);
 
-// A user-defined bridge with an explicit subnet (networkSubnet, or a free one the program picks):
-// every container gets a fixed address on it, so a reboot can't shuffle them (src/addressing.ts).
-const { network, subnet } = stackNetwork(names, settings);
+// A private network with an explicit subnet (networkSubnet, or a free one the program picks): a
+// bridge where every container gets a fixed address (src/addressing.ts), or a swarm overlay.
+const { network, subnet } = target.network(names, settings);
 
-// The backends, published on no host port. `repoDigest` is the local image id: a rebuilt image
-// replaces its containers, where a tag name would leave them on the old image.
-const staticPool = new BackendPool("static", {
+// The backends, published on no host port. `repoDigest` pins the image (its id, or its digest in
+// the registry): a rebuilt image replaces the containers (rolls the services), where a tag would
+// leave them on the old image.
+const staticPool = target.memberPool("static", {
   role: "static",
   count: settings.staticBackends,
   image: images.static.repoDigest,
-  networkName: network.name,
+  network,
   subnet,
   port: 80, // Apache in docker-images/apache-php-image
   names,
 });
-const dynamicPool = new BackendPool("dynamic", {
+const dynamicPool = target.memberPool("dynamic", {
   role: "dynamic",
   count: settings.dynamicBackends,
   image: images.dynamic.repoDigest,
-  networkName: network.name,
+  network,
   subnet,
   port: 3000, // Express in docker-images/express-image, told so through PORT
-  envs: ["PORT=3000"],
+  environment: { PORT: "3000" },
   names,
 });
 
-// The proxy: its environment is the backends' real IPs on the network, fed from their outputs.
-const proxy = proxyContainer({
+// The proxy: its environment is the backends' addresses (real IPs, or service names on a swarm),
+// fed from their outputs.
+const proxy = target.proxy({
   names,
   settings,
   image: images.proxy.repoDigest,
-  networkName: network.name,
+  network,
   subnet,
   staticAddresses: staticPool.addresses,
   dynamicAddresses: dynamicPool.addresses,

@@ -19,16 +19,21 @@ export const imageContexts = {
   proxy: "docker-images/apache-reverse-proxy",
 } as const;
 
-function localImage(kind: keyof StackImages, names: StackNames, baseImage: string): docker.Image {
+/** The build of one image: its context under docker-images/, its base through BASE_IMAGE. */
+export function imageBuild(kind: keyof StackImages, baseImage: string) {
   const context = imageContexts[kind];
+  return {
+    context,
+    // The provider resolves `dockerfile` against the project directory, not the context.
+    dockerfile: path.posix.join(context, "Dockerfile"),
+    args: { BASE_IMAGE: baseImage },
+  };
+}
+
+function localImage(kind: keyof StackImages, names: StackNames, baseImage: string): docker.Image {
   return new docker.Image(`${kind}-image`, {
     imageName: names.image(kind),
-    build: {
-      context,
-      // The provider resolves `dockerfile` against the project directory, not the context.
-      dockerfile: path.posix.join(context, "Dockerfile"),
-      args: { BASE_IMAGE: baseImage },
-    },
+    build: imageBuild(kind, baseImage),
     skipPush: true,
     // Build during `pulumi preview` too, so a broken Dockerfile fails the preview check in CI.
     buildOnPreview: true,

@@ -8,7 +8,7 @@ import type { StackNames } from "./naming";
 import type { Settings } from "./settings";
 
 /** The configured subnet, or a free one; checked against the engine's other networks. */
-async function stackSubnet(names: StackNames, settings: Settings): Promise<string> {
+export async function stackSubnet(names: StackNames, settings: Settings): Promise<string> {
   const engine = await listEngineNetworks();
   if (engine.networks === undefined) {
     // Without an engine the deploy fails at its first resource anyway; say why the subnet was

@@ -18,6 +18,9 @@ export interface RawSettings {
   dynamicBaseImage?: string;
   proxyBaseImage?: string;
   balancerManagerUser?: string;
+  deployTarget?: string;
+  registry?: string;
+  proxyNodeLabel?: string;
   balancerManagerPassword?: string;
   /** False when the stack holds the password in plain text (set without `--secret`). */
   balancerManagerPasswordIsSecret?: boolean;
@@ -35,6 +38,12 @@ export interface Settings {
   dynamicBaseImage: string;
   proxyBaseImage: string;
   balancerManagerUser: string;
+  /** Where the stack runs: containers on one engine, or services on a Docker Swarm. */
+  deployTarget: DeployTarget;
+  /** Swarm mode: the registry (`host[:port]`) the images are pushed to; undefined: no push. */
+  registry: string | undefined;
+  /** Swarm mode: the node label (`key=value`) of the nodes that run the proxy; undefined: all. */
+  proxyNodeLabel: string | undefined;
   /** Undefined keeps the balancer-manager off. */
   balancerManagerPassword: string | undefined;
 }
@@ -51,9 +60,15 @@ export const defaultSettings = {
   dynamicBaseImage: "node:22-bookworm-slim",
   proxyBaseImage: "php:8.4-apache-bookworm",
   balancerManagerUser: "admin",
+  deployTarget: "containers",
+  registry: "",
+  proxyNodeLabel: "",
 } as const satisfies Required<
   Omit<RawSettings, "balancerManagerPassword" | "balancerManagerPasswordIsSecret">
 >;
+
+export const DEPLOY_TARGETS = ["containers", "swarm"] as const;
+export type DeployTarget = (typeof DEPLOY_TARGETS)[number];
 
 export const MIN_PASSWORD_LENGTH = 12;
 /** bcrypt (htpasswd -B) ignores every byte after the 72nd. */
@@ -74,6 +89,11 @@ const HOSTNAME =
 const IMAGE_REFERENCE =
   /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+// A registry host as an image reference's first component: a DNS name or IPv4, an optional port.
+const REGISTRY =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::[0-9]{1,5})?$/;
+// A Swarm node label as `key=value`: the key as Docker's label keys, a value without spaces.
+const NODE_LABEL = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?=[A-Za-z0-9._-]{1,128}$/;
 
 // JSON.stringify shows NaN and Infinity as "null": numbers are shown as they are.
 const show = (value: unknown) =>
@@ -120,6 +140,8 @@ export function validateSettings(raw: RawSettings): Settings {
     ...defaultSettings,
     ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
     networkSubnet: raw.networkSubnet || undefined,
+    registry: raw.registry || undefined,
+    proxyNodeLabel: raw.proxyNodeLabel || undefined,
     balancerManagerPassword: raw.balancerManagerPassword || undefined,
   };
   const problems: string[] = [];
@@ -185,6 +207,45 @@ export function validateSettings(raw: RawSettings): Settings {
     problems.push("balancerManagerPassword must not contain control characters such as tabs");
   }
 
+  checkDeployTarget(problems, settings);
+
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
+}
+
+/** The swarm-only keys, and what single-host mode can't do on a swarm. */
+function checkDeployTarget(problems: string[], settings: Settings): void {
+  if (!(DEPLOY_TARGETS as readonly string[]).includes(settings.deployTarget)) {
+    problems.push(
+      `deployTarget must be one of ${DEPLOY_TARGETS.join(", ")} (got ${show(settings.deployTarget)})`,
+    );
+    return;
+  }
+  const swarmOnly = { registry: settings.registry, proxyNodeLabel: settings.proxyNodeLabel };
+  if (settings.deployTarget !== "swarm") {
+    for (const [key, value] of Object.entries(swarmOnly)) {
+      if (value !== undefined) {
+        problems.push(`${key} is only used with deployTarget swarm (got ${show(value)})`);
+      }
+    }
+    return;
+  }
+  if (settings.registry !== undefined && !REGISTRY.test(settings.registry)) {
+    problems.push(
+      `registry must be a registry host with an optional port, such as 127.0.0.1:5000 (got ${show(settings.registry)})`,
+    );
+  }
+  if (settings.proxyNodeLabel !== undefined && !NODE_LABEL.test(settings.proxyNodeLabel)) {
+    problems.push(
+      `proxyNodeLabel must be a node label as key=value, such as http-infra.proxy=true (got ${show(settings.proxyNodeLabel)})`,
+    );
+  }
+  // Swarm's port configs have no host address: a host-mode port listens on every interface of
+  // the node (moby api/types/swarm PortConfig). Accepting another address would be a silent lie.
+  if (settings.proxyBindAddress !== defaultSettings.proxyBindAddress) {
+    problems.push(
+      `proxyBindAddress can't be set with deployTarget swarm (got ${show(settings.proxyBindAddress)}): ` +
+        `a swarm publishes the proxy's port on every interface of each node; firewall the nodes instead`,
+    );
+  }
 }

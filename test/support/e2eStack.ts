@@ -2,6 +2,7 @@
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "vitest";
+import { withDockerHost } from "./harness/dockerHost";
 import { DockerHarness } from "./harness/dockerHarness";
 import { runProgram, type ProgramRun } from "./pulumiProgram";
 
@@ -90,16 +91,28 @@ export async function deployStack(options: {
   stack: string;
   config?: Record<string, string | number>;
   secrets?: Record<string, string>;
+  /**
+   * Another engine than the local one, e.g. a swarm manager for `deployTarget: swarm`: its client,
+   * and its address as DOCKER_HOST spells it (for the program's own engine queries).
+   */
+  engine?: { docker: Docker; host: string };
 }): Promise<DeployedStack> {
-  const harness = new DockerHarness(options.stack);
+  const harness = new DockerHarness(
+    options.stack,
+    options.engine?.docker,
+    {},
+    options.engine?.host,
+  );
   const config = { ...(await baseImageConfig(harness.docker)), ...options.config };
   try {
-    const run = await runProgram({
-      stack: options.stack,
-      config,
-      secrets: options.secrets,
-      newResource: harness.newResource,
-    });
+    const run = await withDockerHost(options.engine?.host, () =>
+      runProgram({
+        stack: options.stack,
+        config,
+        secrets: options.secrets,
+        newResource: harness.newResource,
+      }),
+    );
     return { harness, run, url: run.outputs.url as string };
   } catch (error) {
     // Leave nothing behind from a half-made deploy, then report the resource that failed.

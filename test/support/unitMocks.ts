@@ -64,6 +64,11 @@ export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
             },
           };
         }
+        case "docker:index/service:Service":
+          // The provider reads the service back: its inputs, under the id Swarm gave it.
+          return { id: `service-${inputs.name}`, state: { ...inputs } };
+        case "docker:index/secret:Secret":
+          return { id: `secret-${inputs.name}`, state: { ...inputs } };
         default:
           throw new Error(`unexpected resource type ${args.type} (${args.name})`);
       }

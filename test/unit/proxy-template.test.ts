@@ -217,6 +217,25 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
+  it("members are looked up again after BALANCER_MEMBER_ADDRESS_TTL seconds, and only when it is set", () => {
+    const membersOf = (config: string) => [
+      ...balancerMembers(section(config, "Proxy", "balancer://static")),
+      ...balancerMembers(section(config, "Proxy", "balancer://dynamic")),
+      ...balancerMembers(section(config, "Proxy", "balancer://dynamic-new")),
+    ];
+    const byName = proxyEnv(1, 1, {
+      STATIC_APP_1: "http-infra-dev-static-1:80",
+      DYNAMIC_APP_1: "http-infra-dev-dynamic-1:3000",
+      BALANCER_MEMBER_ADDRESS_TTL: "5",
+    });
+    for (const member of membersOf(render(byName))) {
+      expect(member.options, member.address).toContain("addressttl=5");
+    }
+    for (const member of membersOf(render(proxyEnv(1, 1)))) {
+      expect(member.options.join(" "), member.address).not.toMatch(/addressttl/);
+    }
+  });
+
   it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
     const config = render(proxyEnv(2, 3));
     for (const member of balancerMembers(section(config, "Proxy", "balancer://static"))) {
@@ -413,6 +432,16 @@ describeWithPhp("proxy vhost template", () => {
         "BALANCER_MANAGER_PASSWORD with a newline",
         proxyEnv(1, 1, { BALANCER_MANAGER_PASSWORD: "pw\nx" }),
         "BALANCER_MANAGER_PASSWORD",
+      ],
+      [
+        "BALANCER_MEMBER_ADDRESS_TTL of 0",
+        proxyEnv(1, 1, { BALANCER_MEMBER_ADDRESS_TTL: "0" }),
+        "BALANCER_MEMBER_ADDRESS_TTL",
+      ],
+      [
+        "BALANCER_MEMBER_ADDRESS_TTL with a unit",
+        proxyEnv(1, 1, { BALANCER_MEMBER_ADDRESS_TTL: "5s" }),
+        "BALANCER_MEMBER_ADDRESS_TTL",
       ],
       [
         "BALANCER_MANAGER_PASSWORD over 72 bytes",

@@ -30,6 +30,9 @@ describe("defaults", () => {
     dynamicBaseImage: "node:22-bookworm-slim",
     proxyBaseImage: "php:8.4-apache-bookworm",
     balancerManagerUser: "admin",
+    deployTarget: "containers",
+    registry: undefined,
+    proxyNodeLabel: undefined,
     balancerManagerPassword: undefined,
   };
 
@@ -49,6 +52,9 @@ describe("defaults", () => {
       dynamicBaseImage: undefined,
       proxyBaseImage: undefined,
       balancerManagerUser: undefined,
+      deployTarget: undefined,
+      registry: undefined,
+      proxyNodeLabel: undefined,
       balancerManagerPassword: undefined,
       balancerManagerPasswordIsSecret: undefined,
     };
@@ -69,7 +75,12 @@ describe("defaults", () => {
       balancerManagerUser: "ops",
       balancerManagerPassword: "a long enough secret",
     };
-    expect(validateSettings(configured)).toEqual(configured);
+    expect(validateSettings(configured)).toEqual({
+      ...configured,
+      deployTarget: "containers",
+      registry: undefined,
+      proxyNodeLabel: undefined,
+    });
   });
 
   it("an empty networkSubnet lets the program pick the subnet", () => {

@@ -66,6 +66,8 @@ const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=
  */
 const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=128 hcexpr=static_role';
 const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=dynamic_role';
+// Members found by name (Swarm services) are looked up again once their answer is this old.
+$addressTtlOption = $settings['memberAddressTtl'] === null ? '' : ' addressttl=' . $settings['memberAddressTtl'];
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
 ob_start();
@@ -152,7 +154,7 @@ ob_start();
 <?php foreach (['dynamic', 'dynamic-new'] as $balancer) { ?>
     <Proxy "balancer://<?= $balancer ?>">
 <?php foreach ($settings['dynamicMembers'] as $index => $address) {
-    printf("        BalancerMember \"http://%s\" route=%d %s\n", $address, $index + 1, DYNAMIC_MEMBER_OPTIONS);
+    printf("        BalancerMember \"http://%s\" route=%d %s%s\n", $address, $index + 1, DYNAMIC_MEMBER_OPTIONS, $addressTtlOption);
 } ?>
         ProxySet stickysession=ROUTEID lbmethod=byrequests
     </Proxy>
@@ -179,7 +181,7 @@ ob_start();
     # no stickiness. Failover and health checks as for the dynamic members.
     <Proxy "balancer://static">
 <?php foreach ($settings['staticMembers'] as $address) {
-    printf("        BalancerMember \"http://%s\" %s\n", $address, STATIC_MEMBER_OPTIONS);
+    printf("        BalancerMember \"http://%s\" %s%s\n", $address, STATIC_MEMBER_OPTIONS, $addressTtlOption);
 } ?>
         ProxySet lbmethod=byrequests
     </Proxy>

@@ -154,7 +154,8 @@ function readMembers(array $env, string $prefix, string $description, string $ex
  *   serverName: string,
  *   staticMembers: list<string>,
  *   dynamicMembers: list<string>,
- *   balancerManager: null|array{user: string, htpasswdFile: string}
+ *   balancerManager: null|array{user: string, htpasswdFile: string},
+ *   memberAddressTtl: null|int
  * }
  */
 function readProxySettings(array $env): array
@@ -206,10 +207,26 @@ function readProxySettings(array $env): array
         $balancerManager = ['user' => $user, 'htpasswdFile' => $htpasswdFile];
     }
 
+    // How long a member's DNS answer is trusted (BalancerMember addressttl, Apache 2.4.59+), for
+    // members found by name whose address can change (Swarm services). Unset: Apache's default,
+    // resolved once. https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (addressttl)
+    $addressTtl = null;
+    $ttl = $env['BALANCER_MEMBER_ADDRESS_TTL'] ?? '';
+    if ($ttl !== '') {
+        if (preg_match('/^[1-9][0-9]{0,4}$/D', $ttl) !== 1 || (int) $ttl > 86400) {
+            throw new ConfigError(
+                'BALANCER_MEMBER_ADDRESS_TTL must be whole seconds from 1 to 86400 (got '
+                . quoteForMessage($ttl) . ')'
+            );
+        }
+        $addressTtl = (int) $ttl;
+    }
+
     return [
         'serverName' => $serverName,
         'staticMembers' => $staticMembers,
         'dynamicMembers' => $dynamicMembers,
         'balancerManager' => $balancerManager,
+        'memberAddressTtl' => $addressTtl,
     ];
 }

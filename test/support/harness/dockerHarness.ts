@@ -13,6 +13,7 @@ import {
   type RunProgramOptions,
 } from "../pulumiProgram";
 import type { ContainerInputs } from "./resources/container";
+import { withDockerHost } from "./dockerHost";
 import { DockerProvider } from "./dockerProvider";
 import { UpdateEngine, type Plan } from "./engine";
 import { contextResolver } from "./resources/image";
@@ -24,6 +25,9 @@ export const HARNESS_LABEL = "http-infra.harness-stack";
 export interface Leftovers {
   containers: string[];
   networks: string[];
+  /** On a swarm manager only, and only when some are left (so `toEqual` on the two above holds). */
+  services?: string[];
+  secrets?: string[];
 }
 
 export class DockerHarness {
@@ -43,6 +47,11 @@ export class DockerHarness {
     docker: Docker = new Docker(),
     /** The provider's fixed waits, shortened by a test that says so (resources/types.ts). */
     waits: Partial<ProviderWaits> = {},
+    /**
+     * The engine's address as DOCKER_HOST spells it (e.g. a swarm manager's tcp://127.0.0.1:18400),
+     * set while the program runs so that its own engine queries reach the same engine.
+     */
+    readonly dockerHost?: string,
   ) {
     this.docker = docker;
     this.provider = new DockerProvider(
@@ -130,7 +139,9 @@ export class DockerHarness {
     let run: ProgramRun;
     try {
       const { contextOverrides: _overrides, refresh: _refresh, ...programOptions } = options;
-      run = await runProgram({ ...programOptions, newResource: this.newResource });
+      run = await withDockerHost(this.dockerHost, () =>
+        runProgram({ ...programOptions, newResource: this.newResource }),
+      );
     } catch (error) {
       this.running = false;
       this.engine.abortRun();
@@ -159,9 +170,15 @@ export class DockerHarness {
     const filters = { label: [`${HARNESS_LABEL}=${this.stack}`] };
     const containers = await this.docker.listContainers({ all: true, filters });
     const networks = await this.docker.listNetworks({ filters });
+    // A plain engine (no swarm) answers 503 to these: it can hold no service or secret.
+    const notSwarm = () => [];
+    const services = await this.docker.listServices({ filters }).catch(notSwarm);
+    const secrets = await this.docker.listSecrets({ filters }).catch(notSwarm);
     return {
       containers: containers.map((c) => c.Names[0]?.replace(/^\//, "") ?? c.Id),
       networks: networks.map((n) => n.Name),
+      ...(services.length > 0 && { services: services.map((s) => s.Spec?.Name ?? s.ID) }),
+      ...(secrets.length > 0 && { secrets: secrets.map((s) => s.Spec?.Name ?? s.ID) }),
     };
   }
 
@@ -181,6 +198,8 @@ export class DockerHarness {
       this.plans.push(await this.engine.destroy());
       for (const object of [...this.provider.created].reverse()) {
         if (object.kind === "container") await this.provider.removeContainer(object.id, 5);
+        else if (object.kind === "service") await this.provider.removeService(object.id);
+        else if (object.kind === "secret") await this.provider.removeSecret(object.id);
         else await this.provider.removeNetwork(object.id);
       }
     });

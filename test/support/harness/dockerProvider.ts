@@ -9,6 +9,8 @@ import { resourceModule } from "./resources";
 import { removeContainer, runContainer, type ContainerInputs } from "./resources/container";
 import type { ContextResolver } from "./resources/image";
 import { removeNetwork } from "./resources/network";
+import { removeSecret } from "./resources/secret";
+import { removeService } from "./resources/service";
 import {
   PROVIDER_WAITS,
   type Created,
@@ -83,5 +85,13 @@ export class DockerProvider implements Provider {
 
   removeNetwork(id: string) {
     return removeNetwork(this.context, id);
+  }
+
+  removeService(id: string) {
+    return removeService(this.context, id);
+  }
+
+  removeSecret(id: string) {
+    return removeSecret(this.context, id);
   }
 }

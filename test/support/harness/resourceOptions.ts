@@ -77,7 +77,12 @@ export function readResourceOptions(req: RegisterResourceRequest): ModelledOptio
     // calculateDependentReplacements: not modelled.
     refuse("replaceOnChanges", req.getReplaceonchangesList());
   }
-  if (list(req.getAdditionalsecretoutputsList())) {
+  // additionalSecretOutputs: the engine wraps those outputs as secrets once the step ran
+  // (pkg/resource/deploy/step_executor.go, after the step: `newState.Outputs[k] =
+  // resource.MakeSecret(v)`; "id" can't be made secret). That only changes how the state is
+  // stored and shown; the harness keeps plain values and shows none, so nothing it models changes.
+  // @pulumi/docker's Secret class sets it itself (secret.js: additionalSecretOutputs ["data"]).
+  if (req.getAdditionalsecretoutputsList().includes("id")) {
     refuse("additionalSecretOutputs", req.getAdditionalsecretoutputsList());
   }
   if (list(req.getHidediffsList())) refuse("hideDiffs", req.getHidediffsList());

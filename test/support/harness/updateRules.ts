@@ -66,6 +66,36 @@ export function containsUnknown(value: unknown): boolean {
   return false;
 }
 
+/** The value at a dotted path below `value` (undefined where the path ends early). */
+function valueAt(value: unknown, path: string): unknown {
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (at, step) =>
+        typeof at === "object" && at !== null ? (at as Record<string, unknown>)[step] : undefined,
+      value,
+    );
+}
+
+/**
+ * True when a ForceNew attribute nested below `key` changed, or became unknown (terraform-plugin-sdk
+ * schema.go `finalizeDiff`: RequiresNew when ForceNew and the new value is computed). Nested lists
+ * here are Terraform sets (networks_advanced, hosts): compared without their order.
+ */
+function nestedForceNewChanged(
+  rules: { forceNewPaths?: Record<string, readonly string[]> },
+  key: string,
+  before: unknown,
+  after: unknown,
+): boolean {
+  return (rules.forceNewPaths?.[key] ?? []).some((path) => {
+    const next = valueAt(after, path);
+    return (
+      containsUnknown(next) || canonical(valueAt(before, path), true) !== canonical(next, true)
+    );
+  });
+}
+
 /**
  * What the provider's Diff takes as the old values: the old outputs for bridged resources (what
  * Read returned after Create, or after a refresh), the old inputs for Image (each module's
@@ -130,7 +160,9 @@ export function diffInputs(
     // An unknown value for a ForceNew attribute: Terraform plans a replacement
     // (hashicorp/terraform-plugin-sdk helper/schema/schema.go `Schema.finalizeDiff`:
     // `RequiresNew = Old != New || NewComputed` when ForceNew).
-    if (rule === "replace") replaceKeys.push(key);
+    if (rule === "replace" || nestedForceNewChanged(rules, key, before, after)) {
+      replaceKeys.push(key);
+    }
   }
   return {
     changedKeys,

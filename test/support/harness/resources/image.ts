@@ -85,10 +85,38 @@ export function checkImageInputs(
   return { ...inputs, build: { ...build, contextDigest: digest } };
 }
 
+/**
+ * image.go after the build, when skipPush is false: ImagePush of the image name, and repoDigest is
+ * `<name without tag>@<digest>` from the push's aux message (parseRepoDigestFromAux). The
+ * harness pushes without credentials (a local registry); a `registry` input would throw earlier.
+ */
+async function push(context: DockerContext, imageName: string): Promise<string> {
+  // image.go sends RegistryAuth with every push (an empty AuthConfig here); without the header the
+  // engine answers 400.
+  const stream = await context.docker.getImage(imageName).push({ authconfig: {} });
+  const digest = await new Promise<string | undefined>((resolve, reject) => {
+    let found: string | undefined;
+    context.docker.modem.followProgress(
+      stream,
+      (err: Error | null, events: { error?: string }[]) => {
+        const failure = err?.message ?? events.find((event) => event.error)?.error;
+        if (failure) reject(new Error(`docker push of ${imageName} failed: ${failure}`));
+        else resolve(found);
+      },
+      (event: { aux?: { Digest?: string } }) => {
+        if (event.aux?.Digest) found = event.aux.Digest;
+      },
+    );
+  });
+  // Without an aux digest the provider falls back to the local RepoDigests (getRepoDigest); the
+  // registry this harness pushes to always sends one.
+  if (!digest) throw new Error(`harness: the push of ${imageName} reported no digest`);
+  // reference.TrimNamed: the name without its tag.
+  const repository = imageName.replace(/:[^:/]+$/, "");
+  return `${repository}@${digest}`;
+}
+
 async function build(context: DockerContext, inputs: Record<string, any>) {
-  if (inputs.skipPush !== true) {
-    throw new Error("harness: pushing images is not implemented; set skipPush: true");
-  }
   const { contextDigest: _digest, ...request } = inputs.build;
   const id = await buildImage(context.docker, {
     ...request,
@@ -98,12 +126,13 @@ async function build(context: DockerContext, inputs: Record<string, any>) {
     labels: context.labels,
   });
   // provider/image.go `dockerBuild`: with skipPush, "We set repoDigest to the image ID returned
-  // from docker inspect".
+  // from docker inspect"; after a push, the digest the registry reported (push()).
+  const repoDigest = inputs.skipPush === true ? id : await push(context, inputs.imageName);
   return {
     id,
     outputs: {
       ...inputs,
-      repoDigest: id,
+      repoDigest,
       baseImageName: inputs.imageName,
       registryServer: "",
       context: inputs.build.context,

@@ -3,9 +3,11 @@
 import { container } from "./container";
 import { image } from "./image";
 import { network } from "./network";
+import { secret } from "./secret";
+import { service } from "./service";
 import type { ResourceModule } from "./types";
 
-const modules: readonly ResourceModule[] = [image, network, container];
+const modules: readonly ResourceModule[] = [image, network, container, service, secret];
 
 const byType = new Map(modules.map((module) => [module.type, module]));
 

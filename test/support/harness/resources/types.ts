@@ -23,7 +23,13 @@ export type ChangeRule =
   /** Not ForceNew and ignored by the provider's Update: only the state changes. */
   | "state-only"
   /** Image: `dockerNativeProvider.Update` builds the image again (provider/provider.go). */
-  | "rebuild";
+  | "rebuild"
+  /**
+   * Service: resourceDockerServiceUpdate sends the whole new spec in one ServiceUpdate; Swarm rolls
+   * the tasks when the task template changed (terraform-provider-docker
+   * resource_docker_service_funcs.go).
+   */
+  | "service-update";
 
 /** The schema facts the provider's Diff answers from. */
 export interface TypeRules {
@@ -55,10 +61,22 @@ export interface TypeRules {
    * `req.GetOlds()`), "inputs" for a provider that diffs its old inputs.
    */
   diffBasis: "outputs" | "inputs";
+  /**
+   * ForceNew attributes nested below a top-level property that is not ForceNew itself, as dotted
+   * paths under it (`taskSpec: ["networksAdvanceds", "containerSpec.hosts"]`). The bridge reports
+   * the top-level property as a replace key when any of them changes (pulumi-terraform-bridge
+   * pkg/tfbridge/provider.go `Diff`: a RequiresNew attribute diff anywhere below a key makes that
+   * key a replace key); any other change below it is an update.
+   */
+  forceNewPaths?: Record<string, readonly string[]>;
 }
 
 /** Engine objects the Docker provider made, so destroy can find what the state lost. */
-export type Created = { kind: "container" | "network"; id: string; name: string };
+export type Created = {
+  kind: "container" | "network" | "service" | "secret";
+  id: string;
+  name: string;
+};
 
 /**
  * The provider's fixed waits, which a test may shorten to keep a suite short. Defaults are the

@@ -1,0 +1,341 @@
+// Swarm mode end to end: the real index.ts with `deployTarget: swarm`, applied by the harness to the
+// three-node test bed (test/support/swarm/testBed.ts), which the suite starts and removes. All
+// traffic goes to 127.0.0.1 (each node's host-mode port is published there by the bed).
+// Required in CI. Stack swarm-e2e; ports from the swarm range of PORTS.md (the bed's 18400-18412).
+import { appendFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
+import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
+import type { DockerHarness } from "../support/harness/dockerHarness";
+import { editedContext, type EditedContext } from "../support/harness/editedContext";
+import type { Plan } from "../support/harness/engine";
+import { HttpSession, tally } from "../support/httpSession";
+import {
+  listTestbedLeftovers,
+  startSwarmTestBed,
+  type SwarmTestBed,
+} from "../support/swarm/testBed";
+import { waitFor } from "../support/swarm/wait";
+
+const STACK = "swarm-e2e";
+const PREFIX = `http-infra-${STACK}`;
+const PASSWORD = "swarm-manager-password";
+const DYNAMIC_CONTEXT = "docker-images/express-image";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithDocker("swarm mode on a three-node swarm", () => {
+  let bed: SwarmTestBed;
+  let harness: DockerHarness;
+  let config: Record<string, string | number>;
+  const secrets = { balancerManagerPassword: PASSWORD };
+  const edits: EditedContext[] = [];
+  let destroyed = false;
+
+  /** Build contexts edited so far: every later `up` builds from them too, as a user's repo would. */
+  let contextOverrides: Record<string, string> = {};
+  const up = (change: Record<string, string | number> = {}) =>
+    harness.up({ stack: STACK, config: { ...config, ...change }, secrets, contextOverrides });
+
+  /** A node's proxy answers /proxy-healthz, and / through the balancer. */
+  const proxyAnswers = (url: string) =>
+    waitFor(`the proxy at ${url}`, 120_000, 500, async () => {
+      const reply = await new HttpSession(url, 2_000).get("/");
+      return reply.status === 200 ? true : undefined;
+    });
+
+  /** The proxy service's rolling update, started by the last `up`, has finished on every node. */
+  const proxyRolledOut = () =>
+    waitFor("the proxy service's update to complete", 180_000, 500, async () => {
+      const service = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+      const state = service.UpdateStatus?.State;
+      if (state === "rollback_completed" || state === "paused") {
+        throw new Error(`proxy update ${state}: ${service.UpdateStatus?.Message}`);
+      }
+      return state === undefined || state === "completed" ? true : undefined;
+    });
+
+  /** Each member service's node, by service name. */
+  async function memberNodes(): Promise<Map<string, string>> {
+    const nodes = await bed.manager.listNodes();
+    const tasks = await bed.manager.listTasks({ filters: { "desired-state": ["running"] } });
+    const services = await bed.manager.listServices();
+    const nameOf = (id: string) => services.find((s) => s.ID === id)?.Spec?.Name ?? id;
+    const byService = new Map<string, string>();
+    for (const task of tasks) {
+      const name = nameOf(task.ServiceID);
+      if (!/-(static|dynamic)-\d+$/.test(name)) continue;
+      byService.set(name, nodes.find((n) => n.ID === task.NodeID)?.Description?.Hostname ?? "");
+    }
+    return byService;
+  }
+
+  const touched = (plan: Plan) => [...plan.create, ...plan.update, ...plan.replace, ...plan.delete];
+
+  beforeAll(async () => {
+    bed = await startSwarmTestBed();
+    const bases = await baseImageConfig();
+    // Builds run on the manager (DOCKER_HOST): it needs the base images; workers pull ours.
+    await bed.loadImages([...new Set(Object.values(bases))], { to: "manager" });
+    config = { ...bases, deployTarget: "swarm", registry: bed.registry };
+    const deployed = await deployStack({
+      stack: STACK,
+      config,
+      secrets,
+      engine: { docker: bed.manager, host: bed.managerHost },
+    });
+    harness = deployed.harness;
+    // The provider can't wait for a global service: each node's proxy answers once healthy.
+    await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
+    console.log(
+      `[e2e timings] ${STACK}: ` +
+        Object.entries({ ...bed.timings, ...harness.timings })
+          .map(([phase, s]) => `${phase} ${s.toFixed(1)}s`)
+          .join(", "),
+    );
+  }, 900_000);
+
+  afterAll(async () => {
+    for (const edit of edits) edit.remove();
+    if (harness && !destroyed) await harness.destroy().catch(() => undefined);
+    if (bed) await bed.remove();
+  }, 300_000);
+
+  it("through every node's proxy: / round-robin over the static members, /api/animals/ sticky over the dynamic ones", async () => {
+    const staticMembers = [`${PREFIX}-static-1`, `${PREFIX}-static-2`];
+    const dynamicMembers = [`${PREFIX}-dynamic-1`, `${PREFIX}-dynamic-2`];
+    for (const node of bed.nodes) {
+      const pages = [];
+      for (let i = 0; i < 6; i++) pages.push(await new HttpSession(node.proxyUrl).get("/"));
+      for (const page of pages) expect(page.status, node.name).toBe(200);
+      const servedBy = tally(pages.map((page) => page.servedBy));
+      expect([...servedBy.keys()].sort(), `${node.name}: static members`).toEqual(staticMembers);
+      expect([...servedBy.values()], `${node.name}: round-robin`).toEqual([3, 3]);
+
+      const newSessions = [];
+      for (let i = 0; i < 4; i++) {
+        newSessions.push(await new HttpSession(node.proxyUrl).get("/api/animals/"));
+      }
+      for (const reply of newSessions) {
+        expect(reply.status, node.name).toBe(200);
+        expect(JSON.parse(reply.body).animals, `${node.name}: the Express API`).toBeInstanceOf(
+          Array,
+        );
+      }
+      const dealt = tally(newSessions.map((reply) => reply.servedBy));
+      expect([...dealt.keys()].sort(), `${node.name}: dynamic members`).toEqual(dynamicMembers);
+      expect([...dealt.values()], `${node.name}: new sessions dealt in turn`).toEqual([2, 2]);
+
+      const session = new HttpSession(node.proxyUrl);
+      const first = await session.get("/api/animals/");
+      expect(session.cookie, `${node.name}: a ROUTEID cookie`).toMatch(/^\.[12]$/);
+      for (let i = 0; i < 5; i++) {
+        expect((await session.get("/api/animals/")).servedBy, `${node.name}: sticky`).toBe(
+          first.servedBy,
+        );
+      }
+    }
+  });
+
+  it("a session pinned through one node's proxy stays on its member through another node's", async () => {
+    const [first, second] = bed.nodes;
+    const session = new HttpSession(first.proxyUrl);
+    const pinned = (await session.get("/api/animals/")).servedBy;
+    const cookie = session.cookie!;
+    const elsewhere = new HttpSession(second.proxyUrl);
+    const reply = await elsewhere.get("/api/animals/", { cookie: `ROUTEID=${cookie}` });
+    expect(reply.servedBy).toBe(pinned);
+  });
+
+  it("the members run on at least two nodes", async () => {
+    const nodes = await memberNodes();
+    expect(nodes.size, [...nodes].join(", ")).toBe(4);
+    expect(new Set(nodes.values()).size, [...nodes].join(", ")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("the balancer-manager is behind the secret's password, which docker service inspect never shows", async () => {
+    const url = bed.nodes[2].proxyUrl;
+    expect((await new HttpSession(url).get("/balancer-manager")).status).toBe(401);
+    const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}`;
+    const manager = await new HttpSession(url).get("/balancer-manager", { authorization: auth });
+    expect(manager.status).toBe(200);
+    expect(manager.body).toContain(`${PREFIX}-dynamic-2`);
+    const inspected = JSON.stringify(await bed.manager.getService(`${PREFIX}-proxy`).inspect());
+    expect(inspected).not.toContain(PASSWORD);
+    expect(inspected).toContain("BALANCER_MANAGER_PASSWORD_FILE");
+  });
+
+  it("an API edit while a client polls a node's proxy: 0 failed requests, the proxy service untouched", async () => {
+    const proxyBefore = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const edit = editedContext(DYNAMIC_CONTEXT, (dir) =>
+      appendFileSync(path.join(dir, "app.js"), "\n// edited by swarm-stack.test.ts\n"),
+    );
+    edits.push(edit);
+    const probe = startDowntimeProbe(bed.nodes[1].proxyUrl, { intervalMs: 50, maxSeconds: 300 });
+    contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const applied = up().then(async (result) => {
+      // `up` returned: convergeConfig made the provider wait until each member's replica runs the
+      // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
+      // be in its monitor window, UpdateStatus "updating").
+      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest;
+      for (const member of ["dynamic-1", "dynamic-2"]) {
+        const tasks = await bed.manager.listTasks({
+          filters: { service: [`${PREFIX}-${member}`], "desired-state": ["running"] },
+        });
+        expect(
+          tasks.map((task) => [task.Spec?.ContainerSpec?.Image, task.Status?.State]),
+          `${member} when up returned`,
+        ).toEqual([[digest, "running"]]);
+      }
+      // Past the rollout: the old tasks are gone, requests now reach the new ones only.
+      await sleep(3_000);
+      return result;
+    });
+    // The probe stops whatever happens to the update, so it never outlives the test.
+    const report = await applied.then(
+      () => probe.stop(),
+      () => probe.stop(),
+    );
+    const { plan } = await applied;
+    console.log(formatDowntime(`${STACK} API edit via ${bed.nodes[1].name}`, report));
+    console.log(
+      `[swarm] API edit: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+    );
+    expect(plan.update).toEqual(["dynamic-1", "dynamic-2", "dynamic-image"]);
+    expect(plan.replace).toEqual([]);
+    expect(report.requests).toBeGreaterThan(100);
+    expect(report.failed, report.failures.join("; ")).toBe(0);
+    const proxyAfter = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    expect(proxyAfter.Version.Index, "the proxy service was not updated").toBe(
+      proxyBefore.Version.Index,
+    );
+    // The members run the new image, by digest in the registry.
+    const image = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+      .ContainerSpec.Image;
+    expect(image).toMatch(new RegExp(`^${bed.registry}/${PREFIX}-dynamic@sha256:[a-f0-9]{64}$`));
+    expect(image).toBe(harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest);
+    // The new tasks have new addresses. Well past the health checks' window (hcfails=3 every 2 s),
+    // every node's proxy still deals new sessions to both members: it looked their names up again
+    // (addressttl), health checks included.
+    await sleep(12_000);
+    for (const node of bed.nodes) {
+      const dealt = new Set<string | null>();
+      for (let i = 0; i < 4; i++) {
+        dealt.add((await new HttpSession(node.proxyUrl).get("/api/animals/")).servedBy);
+      }
+      expect([...dealt].sort(), `${node.name} after the rollout`).toEqual([
+        `${PREFIX}-dynamic-1`,
+        `${PREFIX}-dynamic-2`,
+      ]);
+    }
+  }, 300_000);
+
+  it("a change of the proxy's settings: one node's proxy restarts at a time while the others keep answering", async () => {
+    // Every node polled together, every 50 ms: per node, its longest run without an answer.
+    const started = performance.now();
+    const rounds: { at: number; ok: boolean[] }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      for (let round = 0; polling && round < 6_000; round++) {
+        const at = (performance.now() - started) / 1000;
+        const ok = await Promise.all(
+          bed.nodes.map((node) =>
+            new HttpSession(node.proxyUrl, 1_000)
+              .get("/")
+              .then((reply) => reply.status === 200)
+              .catch(() => false),
+          ),
+        );
+        rounds.push({ at, ok });
+        await sleep(50);
+      }
+    })();
+    let plan: Plan | undefined;
+    try {
+      ({ plan } = await up({ serverName: "swarm.res.ch" }));
+      await proxyRolledOut();
+      // Every node answers again before the poller stops.
+      await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
+      await sleep(1_000);
+    } finally {
+      polling = false;
+      await poller;
+    }
+    expect(plan!.update).toEqual(["proxy"]);
+    expect(touched(plan!)).toEqual(["proxy"]);
+
+    const gaps = bed.nodes.map((node, index) => {
+      let longest = 0;
+      let since: number | undefined;
+      for (const round of rounds) {
+        if (!round.ok[index]) since ??= round.at;
+        else if (since !== undefined) {
+          longest = Math.max(longest, round.at - since);
+          since = undefined;
+        }
+      }
+      return { node: node.name, gap: longest, failed: rounds.filter((r) => !r.ok[index]).length };
+    });
+    console.log(
+      `[swarm] proxy settings change, ${rounds.length} rounds: ` +
+        gaps.map((g) => `${g.node} gap ${g.gap.toFixed(2)}s (${g.failed} failed)`).join(", "),
+    );
+    const allDown = rounds.filter((round) => round.ok.every((ok) => !ok));
+    expect(
+      allDown.map((r) => r.at.toFixed(2)),
+      "rounds where no node answered",
+    ).toEqual([]);
+    // Each node's proxy was restarted (stop-first: its port is free for a moment) and came back.
+    for (const round of rounds.slice(-3)) expect(round.ok).toEqual([true, true, true]);
+    const proxy = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    expect(proxy.Spec.TaskTemplate.ContainerSpec.Env).toContain("SERVER_NAME=swarm.res.ch");
+  }, 300_000);
+
+  it("scaling the static pool out and in changes only the affected member service and the proxy", async () => {
+    const out = await up({ serverName: "swarm.res.ch", staticBackends: 3 });
+    expect(out.plan.create).toEqual(["static-3"]);
+    expect(touched(out.plan).sort()).toEqual(["proxy", "static-3"]);
+    await proxyRolledOut();
+    await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
+    const servedBy = new Set<string | null>();
+    for (let i = 0; i < 9; i++)
+      servedBy.add((await new HttpSession(bed.nodes[0].proxyUrl).get("/")).servedBy);
+    expect(servedBy).toContain(`${PREFIX}-static-3`);
+
+    const back = await up({ serverName: "swarm.res.ch" });
+    expect(back.plan.delete).toEqual(["static-3"]);
+    expect(touched(back.plan).sort()).toEqual(["proxy", "static-3"]);
+    await proxyRolledOut();
+    const services = (await bed.manager.listServices()).map((s) => s.Spec?.Name).sort();
+    expect(services).toEqual(
+      ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
+    );
+  }, 300_000);
+
+  it("destroy leaves no service, secret or network of the stack on any node, and the bed leaves nothing on the host", async () => {
+    destroyed = true;
+    const left = await harness.destroy();
+    expect(left.services, "services left").toBeUndefined();
+    expect(left.secrets, "secrets left").toBeUndefined();
+    // ServiceRemove returns before the tasks' containers stop (the provider's deleteService waits
+    // only with a stop_grace_period): they go within seconds.
+    const settled = await waitFor("the stack's containers to go", 60_000, 500, async () => {
+      const now = await harness.leftovers();
+      return now.containers.length === 0 ? now : undefined;
+    });
+    expect(settled).toEqual({ containers: [], networks: [] });
+    expect(await bed.manager.listServices()).toEqual([]);
+    expect((await bed.manager.listSecrets()).map((s) => s.Spec?.Name)).toEqual([]);
+    // A removed service's containers stop on their nodes shortly after the call returns.
+    for (const node of bed.nodes) {
+      await waitFor(`${node.name} to run no container of the stack`, 60_000, 500, async () => {
+        const containers = await node.api.listContainers({ all: true });
+        return containers.some((c) => c.Names.some((n) => n.includes(PREFIX))) ? undefined : true;
+      });
+      const networks = (await node.api.listNetworks()).map((n) => n.Name);
+      expect(networks, node.name).not.toContain(`${PREFIX}-net`);
+    }
+    expect(await bed.remove()).toEqual([]);
+    expect(await listTestbedLeftovers(bed.host)).toEqual([]);
+  }, 180_000);
+});
