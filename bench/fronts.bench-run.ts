@@ -116,7 +116,8 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
     const key = (front: FrontName, path: BenchPath, connections: number) =>
       `${front} ${path} ${connections}`;
     for (let round = 0; round < rounds; round++) {
-      const order = [...FRONT_NAMES.slice(round % 3), ...FRONT_NAMES.slice(0, round % 3)];
+      const shift = round % FRONT_NAMES.length;
+      const order = [...FRONT_NAMES.slice(shift), ...FRONT_NAMES.slice(0, shift)];
       for (const connections of connectionCounts) {
         for (const path of BENCH_PATHS) {
           for (const front of order) {
@@ -153,7 +154,9 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
           };
         };
         const haproxy = medians("HAProxy");
+        const haproxyNoLog = medians("HAProxy no-log");
         const direct = medians("direct");
+        const ratio = (value: number, reference: number) => (value / reference).toFixed(2);
         for (const front of FRONT_NAMES) {
           const m = medians(front);
           summary[key(front, path, connections)] = m;
@@ -167,12 +170,12 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
             `${m.socketErrors} / ${m.non2xx}`,
             m.frontCpuUsPerRequest === undefined ? "—" : `${m.frontCpuUsPerRequest.toFixed(0)} µs`,
             `${m.backendCpuUsPerRequest.toFixed(0)} µs`,
-            front === "HAProxy"
-              ? "1"
-              : (m.requestsPerSecond / haproxy.requestsPerSecond).toFixed(2),
-            front === "direct" ? "1" : (m.requestsPerSecond / direct.requestsPerSecond).toFixed(2),
-            front === "proxy" && haproxy.frontCpuUsPerRequest
-              ? (m.frontCpuUsPerRequest! / haproxy.frontCpuUsPerRequest).toFixed(2)
+            ratio(m.requestsPerSecond, haproxy.requestsPerSecond),
+            ratio(m.requestsPerSecond, haproxyNoLog.requestsPerSecond),
+            ratio(m.requestsPerSecond, direct.requestsPerSecond),
+            front === "proxy"
+              ? `${ratio(m.frontCpuUsPerRequest!, haproxy.frontCpuUsPerRequest!)} / ` +
+                ratio(m.frontCpuUsPerRequest!, haproxyNoLog.frontCpuUsPerRequest!)
               : "",
           ]);
         }
@@ -193,8 +196,9 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
             "CPU/req front",
             "CPU/req backends",
             "× HAProxy",
+            "× HAProxy no-log",
             "× direct",
-            "front CPU × HAProxy",
+            "front CPU × HAProxy / × no-log",
           ],
           rows,
         ),

@@ -47,9 +47,10 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 
 # A dockerd may already be starting (e.g. a parallel CI step); only start one when none runs,
-# so reruns never fight over /var/run/docker.pid.
+# so reruns never fight over /var/run/docker.pid. Only this pid namespace counts: the swarm test
+# bed's Docker-in-Docker nodes run dockerd too, visible here, but they are not this host's engine.
 dockerd_pid=""
-if pgrep -x dockerd >/dev/null 2>&1; then
+if pgrep --ns $$ --nslist pid -x dockerd >/dev/null 2>&1; then
   log "dockerd is already running but not answering yet; waiting for it"
 else
   mkdir -p "$(dirname "$DOCKERD_LOG")"
@@ -59,7 +60,10 @@ else
     rm -f /var/run/docker.pid
   fi
   # containerd is started by dockerd itself when no system containerd socket is running.
-  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # setsid: the engine gets a session and process group of its own. Started in the caller's group,
+  # it died (SIGKILL, nothing in its log) whenever whatever started it was killed as a group: a
+  # shell job ended by its tool, a test runner's worker, a CI step.
+  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   dockerd_pid=$!
   mkdir -p "$(dirname "$OWN_DOCKERD_PIDFILE")"
   echo "$dockerd_pid" >"$OWN_DOCKERD_PIDFILE"

@@ -9,12 +9,18 @@ export const BENCH_PORTS = {
   haproxy: 18101,
   directStatic: 18102,
   directDynamic: 18103,
+  haproxyNoLog: 18104,
 };
 
 export type BenchPath = "/" | "/api/animals/";
 export const BENCH_PATHS: BenchPath[] = ["/api/animals/", "/"];
-export type FrontName = "direct" | "HAProxy" | "proxy";
-export const FRONT_NAMES: FrontName[] = ["direct", "HAProxy", "proxy"];
+/**
+ * "HAProxy" writes one access-log line per request to stdout (one write(2) each, read by Docker),
+ * as the proxy logs every request; "HAProxy no-log" is the same config without the per-request
+ * log: the fastest this HAProxy gets, and the bar the proxy is pushed toward (issue 14).
+ */
+export type FrontName = "direct" | "HAProxy" | "HAProxy no-log" | "proxy";
+export const FRONT_NAMES: FrontName[] = ["direct", "HAProxy", "HAProxy no-log", "proxy"];
 
 /** What one load run aims at: a URL, the front container in the way, the backends behind it. */
 export interface Target {
@@ -62,7 +68,12 @@ async function buildHaproxyImage(stack: DeployedStack): Promise<string> {
 /** Removes the containers startFronts added (the stack's own destroy leaves them to their maker). */
 export async function removeFronts(stack: DeployedStack): Promise<void> {
   const prefix = `http-infra-${stack.harness.stack}`;
-  for (const name of [`${prefix}-haproxy`, `${prefix}-direct-static`, `${prefix}-direct-dynamic`]) {
+  for (const name of [
+    `${prefix}-haproxy`,
+    `${prefix}-haproxy-no-log`,
+    `${prefix}-direct-static`,
+    `${prefix}-direct-dynamic`,
+  ]) {
     await stack.harness.docker
       .getContainer(name)
       .remove({ force: true, v: true })
@@ -72,39 +83,60 @@ export async function removeFronts(stack: DeployedStack): Promise<void> {
   }
 }
 
-/** Starts HAProxy and the direct backends; returns where each front serves each path. */
+const published = (port: number, internal: number) => [
+  { internal, external: port, ip: "127.0.0.1" },
+];
+
+/**
+ * Starts a reference HAProxy on the stack's network and backends, published on 127.0.0.1:port;
+ * with accessLog false, without its per-request log (NO_ACCESS_LOG, see haproxy.cfg). Returns
+ * its container id and URL once Docker reports it healthy.
+ */
+export async function startHaproxy(
+  stack: DeployedStack,
+  options: { port: number; accessLog: boolean },
+): Promise<{ id: string; url: string }> {
+  const { outputs } = stack.run;
+  const staticAddresses = outputs.staticBackends as string[];
+  const dynamicAddresses = outputs.dynamicBackends as string[];
+  if (staticAddresses.length !== 2 || dynamicAddresses.length !== 2) {
+    throw new Error("bench: the HAProxy reference is configured for 2 static + 2 dynamic backends");
+  }
+  const prefix = `http-infra-${stack.harness.stack}`;
+  const created = await stack.harness.runContainer({
+    name: options.accessLog ? `${prefix}-haproxy` : `${prefix}-haproxy-no-log`,
+    image: await buildHaproxyImage(stack),
+    envs: [
+      ...staticAddresses.map((address, i) => `STATIC_APP_${i + 1}=${address}`),
+      ...dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
+      ...(options.accessLog ? [] : ["NO_ACCESS_LOG=1"]),
+    ],
+    networksAdvanced: [{ name: outputs.networkName as string }],
+    ports: published(options.port, 80),
+    wait: true,
+    waitTimeout: 60,
+  });
+  return { id: created.id as string, url: `http://127.0.0.1:${options.port}` };
+}
+
+/** Starts both HAProxy variants and the direct backends; returns where each front serves each path. */
 export async function startFronts(
   stack: DeployedStack,
 ): Promise<(front: FrontName, path: BenchPath) => Target> {
   const { outputs } = stack.run;
   const prefix = `http-infra-${stack.harness.stack}`;
   const network = outputs.networkName as string;
-  const staticAddresses = outputs.staticBackends as string[];
-  const dynamicAddresses = outputs.dynamicBackends as string[];
-  if (staticAddresses.length !== 2 || dynamicAddresses.length !== 2) {
-    throw new Error("bench: the HAProxy reference is configured for 2 static + 2 dynamic backends");
-  }
   const backends = {
     static: await Promise.all([1, 2].map((i) => containerId(stack, `${prefix}-static-${i}`))),
     dynamic: await Promise.all([1, 2].map((i) => containerId(stack, `${prefix}-dynamic-${i}`))),
   };
-  const published = (port: number, internal: number) => [
-    { internal, external: port, ip: "127.0.0.1" },
-  ];
-
-  const haproxyImage = await buildHaproxyImage(stack);
-  const haproxy = await stack.harness.runContainer({
-    name: `${prefix}-haproxy`,
-    image: haproxyImage,
-    envs: [
-      ...staticAddresses.map((address, i) => `STATIC_APP_${i + 1}=${address}`),
-      ...dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
-    ],
-    networksAdvanced: [{ name: network }],
-    ports: published(BENCH_PORTS.haproxy, 80),
-    wait: true,
-    waitTimeout: 60,
-  });
+  const haproxy = {
+    HAProxy: await startHaproxy(stack, { port: BENCH_PORTS.haproxy, accessLog: true }),
+    "HAProxy no-log": await startHaproxy(stack, {
+      port: BENCH_PORTS.haproxyNoLog,
+      accessLog: false,
+    }),
+  };
   const direct = async (role: "static" | "dynamic", port: number, internal: number) => {
     const name = `${prefix}-direct-${role}`;
     const created = await stack.harness.runContainer({
@@ -121,7 +153,6 @@ export async function startFronts(
   const directStatic = await direct("static", BENCH_PORTS.directStatic, 80);
   const directDynamic = await direct("dynamic", BENCH_PORTS.directDynamic, 3000);
 
-  const haproxyUrl = `http://127.0.0.1:${BENCH_PORTS.haproxy}`;
   const proxyId = await containerId(stack, outputs.proxyContainerName as string);
   const role = (path: BenchPath) => (path === "/" ? "static" : "dynamic");
   return (front: FrontName, path: BenchPath): Target => {
@@ -142,11 +173,12 @@ export async function startFronts(
               backendIds: [directDynamic],
             };
       case "HAProxy":
+      case "HAProxy no-log":
         return {
           front,
           path,
-          url: haproxyUrl + path,
-          frontId: haproxy.id as string,
+          url: haproxy[front].url + path,
+          frontId: haproxy[front].id,
           backendIds: backends[role(path)],
         };
       case "proxy":

@@ -6,6 +6,7 @@
 const http = require("node:http");
 const os = require("node:os");
 const app = require("./app");
+const { warmUp } = require("./warmUp");
 
 const DEFAULT_PORT = 3000;
 // Must stay below Docker's stop timeout (10 s by default), so a stuck request still ends with our
@@ -62,10 +63,22 @@ server.on("error", (error) => {
   process.exit(1);
 });
 
-server.listen(port, host, () => {
-  const { address, port: boundPort } = server.address();
-  console.log(`express-animals listening on ${address}:${boundPort} as ${os.hostname()}`);
-});
+// The real port opens only once the app is warm (warmUp.js): until then Docker's health check
+// fails, so neither the deploy nor the proxy's health checks send a crowd to a cold member.
+warmUp(app).then(
+  (answered) => {
+    if (shuttingDown) return;
+    console.log(`express-animals warmed up with ${answered} requests`);
+    server.listen(port, host, () => {
+      const { address, port: boundPort } = server.address();
+      console.log(`express-animals listening on ${address}:${boundPort} as ${os.hostname()}`);
+    });
+  },
+  (error) => {
+    console.error(`express-animals cannot warm up: ${error.message}`);
+    process.exit(1);
+  },
+);
 
 function shutdown(signal) {
   if (shuttingDown) {
@@ -73,6 +86,11 @@ function shutdown(signal) {
   }
   shuttingDown = true;
   console.log(`express-animals received ${signal}, closing after in-flight requests`);
+  if (!server.listening) {
+    // Stopped while warming up: nothing to drain.
+    console.log("express-animals stopped");
+    process.exit(0);
+  }
 
   // Safety net for requests that never finish; unref'd so it never keeps a finished process alive.
   setTimeout(() => {

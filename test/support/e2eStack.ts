@@ -1,7 +1,7 @@
 // Deploys the real program on the local Docker engine through the harness, for the e2e suites.
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
-import { describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDockerHost } from "./harness/dockerHost";
 import { DockerHarness } from "./harness/dockerHarness";
 import { runProgram, type ProgramRun } from "./pulumiProgram";
@@ -126,4 +126,28 @@ export function formatTimings(stack: string, timings: Record<string, number>): s
     ([phase, seconds]) => `${phase} ${seconds.toFixed(1)}s`,
   );
   return `[e2e timings] ${stack}: ${phases.join(", ")}`;
+}
+
+/**
+ * Deploys a stack before a suite's tests and destroys it after them (nothing may be left behind).
+ * Returns a getter: the stack exists only once beforeAll has run.
+ */
+export function stackForSuite(options: Parameters<typeof deployStack>[0]): () => DeployedStack {
+  let deployed: DeployedStack | undefined;
+  beforeAll(async () => {
+    deployed = await deployStack(options);
+  }, 600_000);
+  afterAll(async () => {
+    if (!deployed) return;
+    const leftovers = await deployed.harness.destroy();
+    console.log(formatTimings(deployed.harness.stack, deployed.harness.timings));
+    expect(leftovers, `${options.stack}: nothing left behind`).toEqual({
+      containers: [],
+      networks: [],
+    });
+  }, 120_000);
+  return () => {
+    if (!deployed) throw new Error(`${options.stack} was not deployed (see beforeAll)`);
+    return deployed;
+  };
 }

@@ -1,0 +1,34 @@
+// A crowd arriving at a freshly deployed stack (issue 14): right after the deploy returns, 500 new
+// sessions at once, each with its own cookie jar and keep-alive connection, 20 requests each on
+// /api/animals/. Every request must be answered 200 within the 5 s a browser user would wait.
+// The numbers (p99, req/s, HAProxy beside the proxy) are the benchmark's business:
+// bench/cold.bench-run.ts.
+import { expect, it } from "vitest";
+import { coldBurst, summarizeBurst } from "../support/coldBurst";
+import { describeWithDocker, stackForSuite } from "../support/e2eStack";
+import { formatSplit } from "../support/stickyLoad";
+
+/** Issue 14's e2e-cold range (PORTS.md). */
+const PORT = 18510;
+const CLIENT_TIMEOUT_MS = 5_000;
+
+describeWithDocker("a crowd of new sessions on a freshly deployed stack", () => {
+  const stack = stackForSuite({ stack: "e2e-cold", config: { proxyPort: PORT } });
+
+  it("answers 500 new sessions x 20 requests at once, every one 200 within 5 s", async () => {
+    // No warm-up of any kind before this: the first request the proxy serves is the crowd's.
+    const result = await coldBurst({
+      url: stack().url,
+      sessions: 500,
+      requestsPerSession: 20,
+      timeoutMs: CLIENT_TIMEOUT_MS,
+    });
+    console.log(
+      `[e2e cold] ${summarizeBurst(result)}, ${formatSplit(result.sessionsPerBackend)}, ` +
+        `${result.movedSessions} moved`,
+    );
+    expect(result.errors.slice(0, 20), "failed requests (first 20)").toEqual([]);
+    expect(result.ok, "requests answered 200").toBe(10_000);
+    expect(result.latenciesMs.at(-1), "the slowest request (ms)").toBeLessThan(CLIENT_TIMEOUT_MS);
+  }, 180_000);
+});
