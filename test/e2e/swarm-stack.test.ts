@@ -2,7 +2,7 @@
 // three-node test bed (test/support/swarm/testBed.ts), which the suite starts and removes. All
 // traffic goes to 127.0.0.1 (each node's host-mode port is published there by the bed).
 // Required in CI. Stack swarm-e2e; ports from the swarm range of PORTS.md (the bed's 18400-18412).
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
@@ -230,6 +230,51 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     }
   }, 300_000);
 
+  it("an image that can't start: Swarm rolls back, `up` fails with the provider's message, the old task keeps serving", async () => {
+    const broken = editedContext(DYNAMIC_CONTEXT, (dir) => {
+      const server = path.join(dir, "server.js");
+      writeFileSync(
+        server,
+        `process.exit(3); // broken on purpose\n${readFileSync(server, "utf8")}`,
+      );
+    });
+    edits.push(broken);
+    const before = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+      .ContainerSpec.Image;
+    const probe = startDowntimeProbe(bed.nodes[2].proxyUrl, { intervalMs: 50, maxSeconds: 240 });
+    const failure = await harness
+      .up({
+        stack: STACK,
+        config,
+        secrets,
+        contextOverrides: { ...contextOverrides, [DYNAMIC_CONTEXT]: broken.directory },
+      })
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    const report = await probe.stop();
+    console.log(formatDowntime(`${STACK} broken image via ${bed.nodes[2].name}`, report));
+    console.log(`[swarm] broken image: ${failure?.message}`);
+    // resourceDockerServiceUpdateRefreshFunc: UpdateStatus rollback_started, then
+    // rollback_completed → "service rollback completed: <Swarm's message>".
+    expect(failure?.message).toMatch(
+      /^docker:index\/service:Service dynamic-1: service rollback completed: /,
+    );
+    // The provider reports the rollback as soon as the old task runs alone (rollback_started and
+    // the replicas running); Swarm marks it completed a moment later.
+    const after = await waitFor("dynamic-1's rollback to complete", 60_000, 500, async () => {
+      const service = await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect();
+      return service.UpdateStatus?.State === "rollback_completed" ? service : undefined;
+    });
+    // Rolled back to the spec before: the image the service ran, and the old task kept serving.
+    expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(before);
+    expect(report.failed, report.failures.join("; ")).toBe(0);
+    // The next `up` with the working code changes nothing the rollback did not already restore.
+    const { plan } = await up();
+    expect(touched(plan).filter((name) => name !== "dynamic-image")).toEqual([]);
+  }, 300_000);
+
   it("a change of the proxy's settings: one node's proxy restarts at a time while the others keep answering", async () => {
     // Every node polled together, every 50 ms: per node, its longest run without an answer.
     const started = performance.now();
@@ -305,7 +350,6 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const back = await up({ serverName: "swarm.res.ch" });
     expect(back.plan.delete).toEqual(["static-3"]);
     expect(touched(back.plan).sort()).toEqual(["proxy", "static-3"]);
-    await proxyRolledOut();
     const services = (await bed.manager.listServices()).map((s) => s.Spec?.Name).sort();
     expect(services).toEqual(
       ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
