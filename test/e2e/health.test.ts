@@ -75,8 +75,9 @@ describeWithDocker("a member that fails its healthcheck (e2e-health)", () => {
     const info = await harness.docker.getContainer(state!.id!).inspect();
     expect(info.Name).toBe(`/${name("dynamic", 1)}`);
     expect(info.State.Health?.Status).not.toBe("healthy");
-    // Members roll one at a time (src/backends.ts: each dependsOn the one before): a member that
-    // failed stops its pool there, so dynamic-2 is never created, and the proxy waits for both.
+    // Members roll one at a time (src/containers/backends.ts: each dependsOn the one before): a
+    // member that failed stops its pool there, so dynamic-2 is never created, and the proxy waits
+    // for both.
     expect(member("dynamic-2"), "dynamic-2 waits for dynamic-1").toBeUndefined();
     expect(member("proxy"), "the proxy waits for the members' addresses").toBeUndefined();
     expect(member("static-1")?.initErrors).toBeUndefined();
