@@ -1,6 +1,6 @@
 // A/B of proxy variants: copies of docker-images/apache-reverse-proxy with one change
 // each, built and run beside the stack's backends with the stack proxy's environment, measured
-// with wrk in interleaved rounds beside both HAProxy variants. How the README's "what each costs"
+// with wrk in interleaved rounds beside both HAProxy variants. How docs/performance.md's "what each costs"
 // table was made. Runs only when PROXY_VARIANTS names the variants (it builds an image per
 // variant and takes minutes):
 //
