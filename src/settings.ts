@@ -203,7 +203,11 @@ export function validateSettings(raw: RawSettings): Settings {
   }
   if (password !== undefined && /[\r\n\0]/.test(password)) {
     problems.push("balancerManagerPassword must not contain line breaks or NUL characters");
-  } else if (password !== undefined && /[\x00-\x1f\x7f]/.test(password)) {
+  } else if (
+    password !== undefined &&
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    /[\x00-\x1f\x7f]/.test(password)
+  ) {
     problems.push("balancerManagerPassword must not contain control characters such as tabs");
   }
 
