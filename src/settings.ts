@@ -86,7 +86,7 @@ export class SettingsError extends Error {
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 // A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components, the
-// registry's labels as distribution/reference's domain components (no dash at either end).
+// registry's labels as domain components (distribution/reference regexp.go domainNameComponent).
 const IMAGE_REFERENCE =
   /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
