@@ -1,0 +1,131 @@
+// A member that stops leaves the balancer before it closes, end to end: the stack deployed through
+// the harness, a steady keep-alive load through the proxy (so the proxy holds and reuses many
+// pooled connections to every member), then one member stopped as `pulumi up` stops it when it
+// replaces it (`docker stop` with the stack's grace) and started again. The member must drain:
+// fail its health check while it still serves (every answer closing its connection), and close
+// only once the proxy has taken it out. Then no client request fails, and the proxy never meets
+// the member closed: no refused connect and no dropped pooled connection on the request path
+// (those fail over or fail the client, but either way the member closed too early). Required in CI.
+import type Docker from "dockerode";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { STOP_GRACE_SECONDS } from "../../src/backends";
+import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
+import { DockerHarness } from "../support/harness/dockerHarness";
+import { HttpSession } from "../support/httpSession";
+import { formatLoad, startKeepAliveLoad } from "../support/keepAliveLoad";
+
+const STACK = "e2e-drain";
+const PORT = 18330;
+const URL = `http://127.0.0.1:${PORT}/`;
+// Sessions per path: enough that the proxy keeps several pooled connections to each member.
+const SESSIONS = 8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The proxy's error-log lines since `since` (Unix seconds) that show a request meeting a member that
+ * had already closed: a refused connect (AH00957 "HTTP: attempt to connect … failed", AH01114 "HTTP:
+ * failed to make connection to backend") or a pooled connection closed under a request (AH01102
+ * "error reading status line from remote server"). The health checker's own connects ("HCOH:") are
+ * not requests: it keeps probing a member it took out, which is how it notices the member is back.
+ */
+async function proxyMetClosedMember(proxy: Docker.Container, since: number): Promise<string[]> {
+  const buffer = (await proxy.logs({ stdout: false, stderr: true, since })) as Buffer;
+  // Without a TTY the engine multiplexes the streams in 8-byte-header frames; strip them.
+  const lines: string[] = [];
+  for (let at = 0; at + 8 <= buffer.length;) {
+    const size = buffer.readUInt32BE(at + 4);
+    lines.push(
+      ...buffer
+        .subarray(at + 8, at + 8 + size)
+        .toString("utf8")
+        .split("\n"),
+    );
+    at += 8 + size;
+  }
+  return lines.filter(
+    (line) => /AH01114|AH01102|AH01104/.test(line) || /AH00957: HTTP:/.test(line),
+  );
+}
+
+describeWithDocker("a stopping member leaves the balancer before it closes (e2e-drain)", () => {
+  const harness = new DockerHarness(STACK);
+  const name = (role: string, index?: number) =>
+    `http-infra-${STACK}-${role}${index === undefined ? "" : `-${index}`}`;
+
+  beforeAll(async () => {
+    const config = { ...(await baseImageConfig(harness.docker)), proxyPort: PORT };
+    await harness.up({ stack: STACK, config });
+  }, 900_000);
+
+  afterAll(async () => {
+    expect(await harness.destroy(), "nothing left behind").toEqual({
+      containers: [],
+      networks: [],
+    });
+    console.log(formatTimings(STACK, harness.timings));
+  }, 300_000);
+
+  /** New sessions reach `member` through the proxy again (it passed the proxy's health checks). */
+  const servesAgain = async (route: string, member: string) => {
+    const deadline = performance.now() + 30_000;
+    for (let i = 0; i < 600 && performance.now() < deadline; i++) {
+      const reply = await new HttpSession(URL).get(route).catch(() => undefined);
+      if (reply?.servedBy === member) return;
+      await sleep(50);
+    }
+    throw new Error(`${member} does not serve ${route} again 30 s after it was started`);
+  };
+
+  it.each([
+    ["dynamic", "/api/animals/"],
+    ["static", "/"],
+  ])(
+    "a %s member stopped under keep-alive load: no request fails, the proxy never meets it closed, it exits by itself within the grace",
+    async (role, route) => {
+      const member = harness.docker.getContainer(name(role, 1));
+      const proxy = harness.docker.getContainer(name("proxy"));
+      await servesAgain(route, name(role, 1));
+      const since = Math.floor(Date.now() / 1000);
+      const load = startKeepAliveLoad(URL, {
+        paths: ["/", "/api/animals/"],
+        sessions: SESSIONS,
+        maxSeconds: 120,
+      });
+      let stopSeconds: number;
+      let exitCode: number;
+      try {
+        // Let the proxy's pools fill before the member is told to stop.
+        await sleep(2_000);
+        const stopping = performance.now();
+        await member.stop({ t: STOP_GRACE_SECONDS });
+        stopSeconds = (performance.now() - stopping) / 1000;
+        exitCode = (await member.inspect()).State.ExitCode;
+        await member.start();
+        await servesAgain(route, name(role, 1));
+      } finally {
+        console.log(formatLoad(`${role}-1 stopped and started`, await load.stop()));
+      }
+      const report = await load.stop();
+      const state = (await member.inspect()).State;
+      console.log(
+        `[drain] ${role}-1 stopped in ${stopSeconds.toFixed(1)} s, exit code ${exitCode}`,
+      );
+
+      expect(report.failed, report.failures.join("; ")).toBe(0);
+      expect(
+        await proxyMetClosedMember(proxy, since),
+        "the proxy's error log: requests that met the member closed",
+      ).toEqual([]);
+      expect(report.servedBy.get(name(role, 2)), `${role}-2 served the load`).toBeGreaterThan(0);
+      // Killed at the end of the grace (exit code 137), it would have cut whatever it was still
+      // serving.
+      expect(stopSeconds, `${role}-1 stopped before the grace ran out`).toBeLessThan(
+        STOP_GRACE_SECONDS,
+      );
+      expect(exitCode, `${role}-1 exited by itself`).toBe(0);
+      expect(state.Running, `${role}-1 runs again`).toBe(true);
+    },
+    300_000,
+  );
+});
