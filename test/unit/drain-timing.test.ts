@@ -21,7 +21,7 @@ const STATIC_DRAIN_SCRIPT = path.join(
 );
 const STATIC_SITE_CONF = path.join(ROOT, "docker-images/apache-php-image/conf/static-site.conf");
 
-const expressDrain = createRequire(import.meta.url)(
+const expressDrain = createRequire(__filename)(
   path.join(ROOT, "docker-images/express-image/drain.js"),
 ) as {
   PROXY_HEALTH_CHECK_INTERVAL_SECONDS: number;
