@@ -3,7 +3,8 @@
 // client polls through the proxy on 127.0.0.1 (a fresh session on / and one sticky session on
 // /api/animals/, every 50 ms), and prints one table row per run: the plan, how long `up` took, the
 // requests that failed, the longest time without an answer, whether the proxy container stayed
-// the same, and how long each replaced member took to stop (its drain). Then destroys the stack.
+// the same, how long each replaced member took to stop (its drain), and the machine's load average.
+// Then destroys the stack.
 //
 //   npm run bench -- bench/update-downtime.bench-run.ts
 //
@@ -13,6 +14,7 @@
 //
 //   BENCH_UPDATE_KINDS=page,api BENCH_UPDATE_ROUNDS=10 npm run bench -- bench/update-downtime.bench-run.ts
 import { appendFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as path from "node:path";
 import { expect, it } from "vitest";
 import { formatDowntime, startDowntimeProbe } from "../test/support/downtimeProbe";
@@ -135,10 +137,12 @@ it("downtime per kind of update", async () => {
           .filter((step) => step.op === "delete-replaced" && step.name !== "proxy")
           .map((step) => `${step.name} ${((step.ended - step.started) / 1000).toFixed(1)}`)
           .join(", ");
+        // The machine's 1-minute load average when `up` returned: timings mean little under load.
+        const load = loadavg()[0].toFixed(1);
         rows.push(
           `| ${label} | ${touched || "nothing"} | ${seconds.toFixed(1)} s | ` +
             `${downtime.failed} / ${downtime.requests} | ${downtime.longestGap.toFixed(2)} s | ` +
-            `${proxy} | ${stops || "-"} |`,
+            `${proxy} | ${stops || "-"} | ${load} |`,
         );
         console.log(rows[rows.length - 1]);
       }
@@ -148,8 +152,8 @@ it("downtime per kind of update", async () => {
     expect(await harness.destroy()).toEqual({ containers: [], networks: [] });
     console.log(
       [
-        "| Update | Plan | `up` took | Failed requests | Longest gap | Proxy container | Member stops (s) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Update | Plan | `up` took | Failed requests | Longest gap | Proxy container | Member stops (s) | Load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ...rows,
       ].join("\n"),
     );
