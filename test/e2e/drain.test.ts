@@ -4,15 +4,16 @@
 // replaces it (`docker stop` with the stack's grace) and started again. The member must drain:
 // fail its health check while it still serves (every answer closing its connection), and close
 // only once the proxy has taken it out. Then no client request fails, and the proxy never meets
-// the member closed: no refused connect and no dropped pooled connection on the request path
-// (those fail over or fail the client, but either way the member closed too early). Required in CI.
-import type Docker from "dockerode";
+// the member closed (test/support/proxyErrorLog.ts): no refused connect and no dropped pooled
+// connection on the request path (those fail over or fail the client, but either way the member
+// closed while still in rotation). Required in CI.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { STOP_GRACE_SECONDS } from "../../src/backends";
 import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
 import { DockerHarness } from "../support/harness/dockerHarness";
 import { HttpSession } from "../support/httpSession";
 import { formatLoad, startKeepAliveLoad } from "../support/keepAliveLoad";
+import { proxyMetClosedMember } from "../support/proxyErrorLog";
 
 const STACK = "e2e-drain";
 const PORT = 18330;
@@ -21,32 +22,6 @@ const URL = `http://127.0.0.1:${PORT}/`;
 const SESSIONS = 8;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The proxy's error-log lines since `since` (Unix seconds) that show a request meeting a member that
- * had already closed: a refused connect (AH00957 "HTTP: attempt to connect … failed", AH01114 "HTTP:
- * failed to make connection to backend") or a pooled connection closed under a request (AH01102
- * "error reading status line from remote server"). The health checker's own connects ("HCOH:") are
- * not requests: it keeps probing a member it took out, which is how it notices the member is back.
- */
-async function proxyMetClosedMember(proxy: Docker.Container, since: number): Promise<string[]> {
-  const buffer = (await proxy.logs({ stdout: false, stderr: true, since })) as Buffer;
-  // Without a TTY the engine multiplexes the streams in 8-byte-header frames; strip them.
-  const lines: string[] = [];
-  for (let at = 0; at + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(at + 4);
-    lines.push(
-      ...buffer
-        .subarray(at + 8, at + 8 + size)
-        .toString("utf8")
-        .split("\n"),
-    );
-    at += 8 + size;
-  }
-  return lines.filter(
-    (line) => /AH01114|AH01102|AH01104/.test(line) || /AH00957: HTTP:/.test(line),
-  );
-}
 
 describeWithDocker("a stopping member leaves the balancer before it closes (e2e-drain)", () => {
   const harness = new DockerHarness(STACK);
