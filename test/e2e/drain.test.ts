@@ -7,10 +7,9 @@
 // the member closed (test/support/proxyErrorLog.ts): no refused connect and no dropped pooled
 // connection on the request path (those fail over or fail the client, but either way the member
 // closed while still in rotation). Required in CI.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { STOP_GRACE_SECONDS } from "../../src/backends";
-import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
-import { DockerHarness } from "../support/harness/dockerHarness";
+import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { HttpSession } from "../support/httpSession";
 import { formatLoad, startKeepAliveLoad } from "../support/keepAliveLoad";
 import { proxyMetClosedMember } from "../support/proxyErrorLog";
@@ -24,22 +23,10 @@ const SESSIONS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithDocker("a stopping member leaves the balancer before it closes (e2e-drain)", () => {
-  const harness = new DockerHarness(STACK);
+  const stack = stackForSuite({ stack: STACK, config: { proxyPort: PORT } });
+  const docker = () => stack().harness.docker;
   const name = (role: string, index?: number) =>
     `http-infra-${STACK}-${role}${index === undefined ? "" : `-${index}`}`;
-
-  beforeAll(async () => {
-    const config = { ...(await baseImageConfig(harness.docker)), proxyPort: PORT };
-    await harness.up({ stack: STACK, config });
-  }, 900_000);
-
-  afterAll(async () => {
-    expect(await harness.destroy(), "nothing left behind").toEqual({
-      containers: [],
-      networks: [],
-    });
-    console.log(formatTimings(STACK, harness.timings));
-  }, 300_000);
 
   /** New sessions reach `member` through the proxy again (it passed the proxy's health checks). */
   const servesAgain = async (route: string, member: string) => {
@@ -58,8 +45,8 @@ describeWithDocker("a stopping member leaves the balancer before it closes (e2e-
   ])(
     "a %s member stopped under keep-alive load: no request fails, the proxy never meets it closed, it exits by itself within the grace",
     async (role, route) => {
-      const member = harness.docker.getContainer(name(role, 1));
-      const proxy = harness.docker.getContainer(name("proxy"));
+      const member = docker().getContainer(name(role, 1));
+      const proxy = docker().getContainer(name("proxy"));
       await servesAgain(route, name(role, 1));
       const since = Math.floor(Date.now() / 1000);
       const load = startKeepAliveLoad(URL, {

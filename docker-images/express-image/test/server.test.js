@@ -5,6 +5,8 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+// Run by the project's vitest (package.json at the root), so the shared test helpers are at hand.
+import { rawConnection } from "../../../test/support/rawHttp";
 
 const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Below server.js's 5 s safety timer after closing: a shutdown that only ends through the timer
@@ -164,57 +166,6 @@ describe("server.js configuration", () => {
     socket.destroy();
   });
 });
-
-/**
- * One raw keep-alive connection: `get(path)` sends a request and resolves with the next complete
- * response (status line, headers, body by Content-Length); `closed` resolves with the time the
- * server closed the connection.
- */
-async function rawConnection(port) {
-  const socket = await connect(port);
-  let received = "";
-  let waiting;
-  const take = () => {
-    if (!waiting) return;
-    const end = received.indexOf("\r\n\r\n");
-    if (end < 0) return;
-    const head = received.slice(0, end);
-    const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-    if (Buffer.byteLength(received.slice(end + 4)) < length) return;
-    const body = received.slice(end + 4, end + 4 + length);
-    received = received.slice(end + 4 + length);
-    const [statusLine, ...headerLines] = head.split("\r\n");
-    const headers = Object.fromEntries(
-      headerLines.map((line) => {
-        const at = line.indexOf(":");
-        return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
-      }),
-    );
-    const resolve = waiting.resolve;
-    waiting = undefined;
-    resolve({ status: Number(statusLine.split(" ")[1]), headers, body });
-  };
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk) => {
-    received += chunk;
-    take();
-  });
-  const closed = new Promise((resolve) =>
-    socket.once("close", () => {
-      waiting?.reject(new Error("the server closed the connection without answering"));
-      resolve(performance.now());
-    }),
-  );
-  return {
-    socket,
-    closed,
-    get(path) {
-      const response = new Promise((resolve, reject) => (waiting = { resolve, reject }));
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: dynamic\r\n\r\n`);
-      return withTimeout(response, `GET ${path}`);
-    },
-  };
-}
 
 describe("server.js shutdown", () => {
   // Short in these tests; the default follows the proxy's health check (drain.js).
