@@ -132,9 +132,9 @@ it("downtime per kind of update", async () => {
           .filter((op) => plan[op].length > 0)
           .map((op) => `${op} ${plan[op].join(", ")}`)
           .join("; ");
-        // How long each replaced member took to stop: its drain, then its close.
+        // How long each replaced or removed member took to stop: its drain, then its close.
         const stops = plan.steps
-          .filter((step) => step.op === "delete-replaced" && step.name !== "proxy")
+          .filter((step) => step.op.startsWith("delete") && step.name !== "proxy")
           .map((step) => `${step.name} ${((step.ended - step.started) / 1000).toFixed(1)}`)
           .join(", ");
         // The machine's 1-minute load average when `up` returned: timings mean little under load.
