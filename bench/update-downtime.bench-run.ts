@@ -37,7 +37,7 @@ it("downtime per kind of update", async () => {
   for (const key of pickedKinds) {
     if (!KIND_KEYS.includes(key)) {
       throw new Error(
-        `BENCH_UPDATE_KINDS: unknown kind ${JSON.stringify(key)} (one of ${KIND_KEYS})`,
+        `BENCH_UPDATE_KINDS: unknown kind ${JSON.stringify(key)} (one of ${KIND_KEYS.join(", ")})`,
       );
     }
   }

@@ -8,14 +8,15 @@
 // connection on the request path (those fail over or fail the client, but either way the member
 // closed while still in rotation). Required in CI.
 import { expect, it } from "vitest";
-import { STOP_GRACE_SECONDS } from "../../src/backends";
+import { STOP_GRACE_SECONDS } from "../../src/containers/backends";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { HttpSession } from "../support/httpSession";
 import { formatLoad, startKeepAliveLoad } from "../support/keepAliveLoad";
+import { HOST_PORTS } from "../support/ports";
 import { proxyMetClosedMember } from "../support/proxyErrorLog";
 
 const STACK = "e2e-drain";
-const PORT = 18330;
+const PORT = HOST_PORTS.drain.ports.proxy;
 const URL = `http://127.0.0.1:${PORT}/`;
 // Sessions per path: enough that the proxy keeps several pooled connections to each member.
 const SESSIONS = 8;

@@ -14,12 +14,13 @@ import { baseImageConfig, describeWithDocker } from "../support/e2eStack";
 import { buildImage } from "../support/harness/build";
 import { HARNESS_LABEL } from "../support/harness/dockerHarness";
 import { logTail } from "../support/harness/resources/engineApi";
+import { HOST_PORTS } from "../support/ports";
 import { rawConnection } from "../support/rawHttp";
 
 const STACK = "e2e-proxy-reuse";
 const PROXY_TAG = `http-infra-${STACK}-proxy:latest`;
 const NETWORK = `http-infra-${STACK}-net`;
-const PORT = 18331;
+const PORT = HOST_PORTS.proxyReusedConnection.ports.proxy;
 const name = (role: string) => `http-infra-${STACK}-${role}`;
 
 // The member double. MODE=drop: the second request on a connection gets no answer, the connection
@@ -155,8 +156,14 @@ describeWithDocker("the proxy when a member closes a pooled connection (e2e-prox
       if (reply.status === 200) servedBy.add(reply.headers["x-served-by"]);
       fresh.destroy();
     }
-    expect(statuses.filter((status) => status === 502).length, `statuses ${statuses}`).toBe(3);
-    expect(statuses.filter((status) => status === 200).length, `statuses ${statuses}`).toBe(3);
+    expect(
+      statuses.filter((status) => status === 502).length,
+      `statuses ${statuses.join(",")}`,
+    ).toBe(3);
+    expect(
+      statuses.filter((status) => status === 200).length,
+      `statuses ${statuses.join(",")}`,
+    ).toBe(3);
     expect([...servedBy], "no request was retried on the healthy member").toEqual([
       name("dropping"),
     ]);

@@ -6,17 +6,18 @@
 // gracefully and the container exits 0 within the stack's grace. Required in CI.
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { STOP_GRACE_SECONDS } from "../../src/backends";
+import { STOP_GRACE_SECONDS } from "../../src/containers/backends";
 import { baseImageConfig, describeWithDocker } from "../support/e2eStack";
 import { buildImage } from "../support/harness/build";
 import { HARNESS_LABEL } from "../support/harness/dockerHarness";
 import { logTail } from "../support/harness/resources/engineApi";
+import { HOST_PORTS } from "../support/ports";
 import { rawConnection } from "../support/rawHttp";
 
 const STACK = "e2e-static-drain";
 const TAG = `http-infra-${STACK}:latest`;
 const NAME = `http-infra-${STACK}`;
-const PORT = 18332;
+const PORT = HOST_PORTS.staticDrain.ports.member;
 // Short here; the image's default follows the proxy's health check (test/unit/drain-timing.test.ts).
 const DRAIN_SECONDS = 3;
 

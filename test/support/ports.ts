@@ -53,6 +53,11 @@ export const HOST_PORTS = {
   benchFirstDeploy: range("bench/first-deploy.bench-run.ts", 18260, 18269, { proxy: 18260 }),
   refresh: range("test/e2e/refresh.test.ts", 18300, 18309, { proxy: 18300 }),
   health: range("test/e2e/health.test.ts", 18310, 18319, { proxy: 18310 }),
+  drain: range("test/e2e/drain.test.ts", 18330, 18330, { proxy: 18330 }),
+  proxyReusedConnection: range("test/e2e/proxy-reused-connection.test.ts", 18331, 18331, {
+    proxy: 18331,
+  }),
+  staticDrain: range("test/e2e/static-drain.test.ts", 18332, 18332, { member: 18332 }),
   /**
    * The swarm test bed (test/support/swarm/), shared by the swarm suites, which take turns with it:
    * each node's engine API and each node's proxy port (layout.ts NODE_PROXY_PORT), manager first.

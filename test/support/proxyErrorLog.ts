@@ -14,7 +14,7 @@ export async function proxyMetClosedMember(
   proxy: Docker.Container,
   since: number,
 ): Promise<string[]> {
-  const buffer = (await proxy.logs({ stdout: false, stderr: true, since })) as Buffer;
+  const buffer = await proxy.logs({ stdout: false, stderr: true, since });
   // Without a TTY the engine multiplexes the streams in 8-byte-header frames; strip them.
   const lines: string[] = [];
   for (let at = 0; at + 8 <= buffer.length;) {

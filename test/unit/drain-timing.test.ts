@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { STOP_GRACE_SECONDS } from "../../src/backends";
+import { STOP_GRACE_SECONDS } from "../../src/containers/backends";
 import { phpVersion, runPhp } from "../support/php";
 
 const ROOT = path.resolve(__dirname, "../..");
