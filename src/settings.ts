@@ -3,11 +3,12 @@
 // hands it here before any resource is declared.
 import { isIP } from "node:net";
 import { HIGHEST_SLOT, MAX_BACKENDS, parseIpv4Cidr } from "./addressing";
+import { validateTls, type RawTlsSettings, type TlsSettings } from "./tls";
 
 export { MAX_BACKENDS };
 
 /** Config as read from Pulumi, before validation. Undefined means "use the default". */
-export interface RawSettings {
+export interface RawSettings extends RawTlsSettings {
   staticBackends?: number;
   dynamicBackends?: number;
   proxyPort?: number;
@@ -46,6 +47,8 @@ export interface Settings {
   proxyNodeLabel: string | undefined;
   /** Undefined keeps the balancer-manager off. */
   balancerManagerPassword: string | undefined;
+  /** HTTPS: off, a given certificate, or one from an ACME CA (src/tls.ts). */
+  tls: TlsSettings;
 }
 
 /** The defaults, mirrored by the `config:` schema in Pulumi.yaml (a unit test keeps them equal). */
@@ -64,7 +67,10 @@ export const defaultSettings = {
   registry: "",
   proxyNodeLabel: "",
 } as const satisfies Required<
-  Omit<RawSettings, "balancerManagerPassword" | "balancerManagerPasswordIsSecret">
+  Omit<
+    RawSettings,
+    "balancerManagerPassword" | "balancerManagerPasswordIsSecret" | keyof RawTlsSettings
+  >
 >;
 
 export const DEPLOY_TARGETS = ["containers", "swarm"] as const;
@@ -135,7 +141,19 @@ function checkSubnet(problems: string[], subnet: string): void {
 
 /** Applies defaults and every rule; throws a SettingsError naming each offending key. */
 export function validateSettings(raw: RawSettings): Settings {
-  const { balancerManagerPasswordIsSecret, ...values } = raw;
+  const {
+    balancerManagerPasswordIsSecret,
+    tlsMode,
+    tlsCertificate,
+    tlsPrivateKey,
+    tlsPrivateKeyIsSecret,
+    acmeDomains,
+    acmeEmail,
+    acmeDirectoryUrl,
+    acmeCaRoot,
+    httpsPort,
+    ...values
+  } = raw;
   const settings: Settings = {
     ...defaultSettings,
     ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
@@ -143,6 +161,7 @@ export function validateSettings(raw: RawSettings): Settings {
     registry: raw.registry || undefined,
     proxyNodeLabel: raw.proxyNodeLabel || undefined,
     balancerManagerPassword: raw.balancerManagerPassword || undefined,
+    tls: { mode: "off" },
   };
   const problems: string[] = [];
 
@@ -208,6 +227,21 @@ export function validateSettings(raw: RawSettings): Settings {
   }
 
   checkDeployTarget(problems, settings);
+  settings.tls = validateTls(
+    problems,
+    {
+      tlsMode,
+      tlsCertificate,
+      tlsPrivateKey,
+      tlsPrivateKeyIsSecret,
+      acmeDomains,
+      acmeEmail,
+      acmeDirectoryUrl,
+      acmeCaRoot,
+      httpsPort,
+    },
+    { proxyPort: settings.proxyPort, deployTarget: settings.deployTarget },
+  );
 
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;

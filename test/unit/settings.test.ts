@@ -34,6 +34,7 @@ describe("defaults", () => {
     registry: undefined,
     proxyNodeLabel: undefined,
     balancerManagerPassword: undefined,
+    tls: { mode: "off" },
   };
 
   it("an empty config gets every default", () => {
@@ -57,6 +58,15 @@ describe("defaults", () => {
       proxyNodeLabel: undefined,
       balancerManagerPassword: undefined,
       balancerManagerPasswordIsSecret: undefined,
+      tlsMode: undefined,
+      tlsCertificate: undefined,
+      tlsPrivateKey: undefined,
+      tlsPrivateKeyIsSecret: undefined,
+      acmeDomains: undefined,
+      acmeEmail: undefined,
+      acmeDirectoryUrl: undefined,
+      acmeCaRoot: undefined,
+      httpsPort: undefined,
     };
     expect(validateSettings(allUndefined)).toEqual(expectedDefaults);
   });
@@ -80,6 +90,7 @@ describe("defaults", () => {
       deployTarget: "containers",
       registry: undefined,
       proxyNodeLabel: undefined,
+      tls: { mode: "off" },
     });
   });
 
