@@ -284,6 +284,15 @@ export function validateTls(
     if (certificate !== "" && privateKey !== "") {
       checkGivenCertificate(problems, certificate, privateKey, context.now ?? new Date());
     }
+    // The swarm's proxy service does not take the certificate yet (it would need the chain and
+    // key as Docker secrets and the HTTPS port published): refused rather than served as HTTP.
+    if (context.deployTarget === "swarm") {
+      problems.push(
+        "tlsMode given can't be used with deployTarget swarm yet: the swarm's proxy service takes " +
+          "no certificate (Docker secrets) and publishes no HTTPS port; deploy with deployTarget " +
+          "containers, or terminate TLS in front of the swarm",
+      );
+    }
     return { mode, httpsPort, certificate, privateKey };
   }
 

@@ -164,8 +164,10 @@ describe("tlsMode given", () => {
     ]);
   });
 
-  it("is accepted on a swarm (the files go as Docker secrets)", () => {
-    expect(validateSettings(given({ deployTarget: "swarm" })).tls.mode).toBe("given");
+  it("is refused on a swarm, whose proxy service takes no certificate yet", () => {
+    expect(problemsOf(given({ deployTarget: "swarm" }))).toEqual([
+      "tlsMode given can't be used with deployTarget swarm yet: the swarm's proxy service takes no certificate (Docker secrets) and publishes no HTTPS port; deploy with deployTarget containers, or terminate TLS in front of the swarm",
+    ]);
   });
 });
 

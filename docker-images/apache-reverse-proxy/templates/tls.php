@@ -219,6 +219,11 @@ function renderTlsVhostDirectives(array $tls): void
     # The certificate is mod_md's (MDomain above): no SSLCertificateFile.
     ServerAlias <?= implode(' ', $tls['domains']), "\n" ?>
 <?php endif; ?>
+    # BREACH: compressed HTTPS responses that reflect request input can leak secrets byte by byte.
+    # The backends compress when asked (mod_deflate on the static site), so the proxy doesn't ask:
+    # answers over HTTPS go out uncompressed (more bytes on the wire, no compression oracle).
+    # https://www.breachattack.com/#mitigations
+    RequestHeader unset Accept-Encoding early
     # HSTS: two years, what Mozilla's intermediate profile sets. Sent over HTTPS only.
     # https://ssl-config.mozilla.org/
     Header always set Strict-Transport-Security "max-age=63072000"
