@@ -79,6 +79,9 @@ export function createTestCa(name = "http-infra test CA"): TestCa {
       "basicConstraints = critical, CA:false",
       "keyUsage = critical, digitalSignature, keyEncipherment",
       "extendedKeyUsage = serverAuth",
+      // Like a public CA's certificates, these name where revocation is published (a CRL; never
+      // fetched here): testssl.sh rates a certificate without one HIGH.
+      "crlDistributionPoints = URI:http://crl.http-infra.invalid/intermediate.crl",
       "subjectKeyIdentifier = hash",
       "authorityKeyIdentifier = keyid",
       "",
