@@ -17,9 +17,10 @@ import { DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { FAILED_TO_BE_HEALTHY } from "../support/harness/resources/container";
 import { HttpSession } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
 const STACK = "e2e-health";
-const PORT = 18310;
+const PORT = HOST_PORTS.health.ports.proxy;
 const WAIT_CAP_SECONDS = 15;
 const DYNAMIC_CONTEXT = "docker-images/express-image";
 

@@ -48,9 +48,9 @@ export async function createNetwork(
  * resource_docker_network_funcs.go): NetworkInspect; not found → "removing from state"
  * (undefined here); else every attribute as Docker reports it, `ipam_config` through
  * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
- * fields, so a gateway Docker reports becomes part of the state (kreuzwerker issue 54). The
- * labels are Docker's minus the ones the harness adds for its own bookkeeping (the provider adds
- * none).
+ * fields, so a gateway Docker reports becomes part of the state
+ * (kreuzwerker/terraform-provider-docker issue 54). The labels are Docker's minus the ones the
+ * harness adds for its own bookkeeping (the provider adds none).
  */
 export async function readNetwork(
   context: DockerContext,
