@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
+import { HOST_PORTS } from "../support/ports";
 import { isWireSecret } from "../support/pulumiProgram";
 import { createTestCa } from "../support/testCa";
 import { http2Get, httpsGet, plainGet } from "../support/tlsClient";
 
 const SERVER_NAME = "demo.res.ch";
-const ports = { http: 18460, https: 18461 };
+const ports = HOST_PORTS.httpsGiven.ports;
 const MANAGER_PASSWORD = "https-manager-password";
 
 const ca = createTestCa();
