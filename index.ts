@@ -48,6 +48,7 @@ const settings = validateSettings({
   acmeEmail: config.get("acmeEmail"),
   acmeDirectoryUrl: config.get("acmeDirectoryUrl"),
   acmeCaRoot: config.get("acmeCaRoot"),
+  acmeCheckInterval: config.getNumber("acmeCheckInterval"),
   httpsPort: config.getNumber("httpsPort"),
 });
 const names = stackNames(pulumi.getProject(), pulumi.getStack());

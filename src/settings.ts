@@ -151,6 +151,7 @@ export function validateSettings(raw: RawSettings): Settings {
     acmeEmail,
     acmeDirectoryUrl,
     acmeCaRoot,
+    acmeCheckInterval,
     httpsPort,
     ...values
   } = raw;
@@ -238,6 +239,7 @@ export function validateSettings(raw: RawSettings): Settings {
       acmeEmail,
       acmeDirectoryUrl,
       acmeCaRoot,
+      acmeCheckInterval,
       httpsPort,
     },
     { proxyPort: settings.proxyPort, deployTarget: settings.deployTarget },

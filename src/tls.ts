@@ -17,6 +17,7 @@ export interface RawTlsSettings {
   acmeEmail?: string;
   acmeDirectoryUrl?: string;
   acmeCaRoot?: string;
+  acmeCheckInterval?: number;
   httpsPort?: number;
 }
 
@@ -30,6 +31,8 @@ export const tlsDefaults = {
   acmeEmail: "",
   acmeDirectoryUrl: LETS_ENCRYPT_DIRECTORY,
   acmeCaRoot: "",
+  // mod_md's own default MDCheckInterval: 12 hours.
+  acmeCheckInterval: 43_200,
   httpsPort: 8443,
 } as const satisfies Required<Omit<RawTlsSettings, "tlsPrivateKey" | "tlsPrivateKeyIsSecret">>;
 
@@ -51,6 +54,8 @@ export type TlsSettings =
       directoryUrl: string;
       /** PEM certificate(s) the proxy trusts for the ACME server's HTTPS; undefined: the system's. */
       caRoot: string | undefined;
+      /** Seconds between mod_md's renewal checks (MDCheckInterval). */
+      checkIntervalSeconds: number;
     };
 
 /** The port Apache's TLS vhost listens on inside the proxy's container (unprivileged). */
@@ -67,6 +72,8 @@ export const TLS_FILES = {
 export const MIN_RSA_BITS = 2048;
 /** Let's Encrypt's limit of names on one certificate. */
 export const MAX_ACME_DOMAINS = 100;
+/** mod_md refuses an MDCheckInterval below one second; more than a day risks a missed renewal. */
+export const MAX_ACME_CHECK_INTERVAL = 86_400;
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 // A DNS name for a public certificate: at least two labels, a last label that is not numeric (an
@@ -210,6 +217,12 @@ function checkAcme(problems: string[], raw: RawTlsSettings, domains: string[]): 
   if (raw.acmeCaRoot) {
     parseCertificates(problems, "acmeCaRoot", raw.acmeCaRoot);
   }
+  const interval = raw.acmeCheckInterval ?? tlsDefaults.acmeCheckInterval;
+  if (!Number.isInteger(interval) || interval < 1 || interval > MAX_ACME_CHECK_INTERVAL) {
+    problems.push(
+      `acmeCheckInterval must be an integer number of seconds from 1 to ${MAX_ACME_CHECK_INTERVAL} (got ${show(interval)})`,
+    );
+  }
 }
 
 /** The keys of one mode that another mode leaves unused: set, they would be silently ignored. */
@@ -246,6 +259,13 @@ export function validateTls(
     mode !== "acme"
   ) {
     problems.push(`acmeDirectoryUrl is only used with tlsMode acme (tlsMode is ${mode})`);
+  }
+  if (
+    raw.acmeCheckInterval !== undefined &&
+    raw.acmeCheckInterval !== tlsDefaults.acmeCheckInterval &&
+    mode !== "acme"
+  ) {
+    problems.push(`acmeCheckInterval is only used with tlsMode acme (tlsMode is ${mode})`);
   }
   if (mode === "off") {
     if (raw.httpsPort !== undefined && raw.httpsPort !== tlsDefaults.httpsPort) {
@@ -312,6 +332,7 @@ export function validateTls(
     email: raw.acmeEmail ?? "",
     directoryUrl: raw.acmeDirectoryUrl ?? tlsDefaults.acmeDirectoryUrl,
     caRoot: raw.acmeCaRoot || undefined,
+    checkIntervalSeconds: raw.acmeCheckInterval ?? tlsDefaults.acmeCheckInterval,
   };
 }
 
@@ -348,6 +369,7 @@ export function tlsEnvironment(
         `ACME_DOMAINS=${tls.domains.join(" ")}`,
         `ACME_EMAIL=${tls.email}`,
         `ACME_DIRECTORY_URL=${tls.directoryUrl}`,
+        `ACME_CHECK_INTERVAL=${tls.checkIntervalSeconds}`,
         ...(tls.caRoot ? [`ACME_CA_ROOT_FILE=${TLS_FILES.acmeCaRoot}`] : []),
       ];
   }

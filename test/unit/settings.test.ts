@@ -48,6 +48,7 @@ describe("defaults", () => {
       proxyPort: undefined,
       proxyBindAddress: undefined,
       serverName: undefined,
+      acmeCheckInterval: undefined,
       networkSubnet: undefined,
       staticBaseImage: undefined,
       dynamicBaseImage: undefined,

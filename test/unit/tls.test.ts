@@ -180,6 +180,7 @@ describe("tlsMode acme", () => {
       email: "ops@example.org",
       directoryUrl: LETS_ENCRYPT_DIRECTORY,
       caRoot: undefined,
+      checkIntervalSeconds: 43_200,
     });
   });
 
@@ -226,6 +227,20 @@ describe("tlsMode acme", () => {
     ]);
   });
 
+  it("checks for renewal every acmeCheckInterval seconds, 1 to a day", () => {
+    expect(tlsEnvironment(validateSettings(acme({ acmeCheckInterval: 5 })).tls)).toContain(
+      "ACME_CHECK_INTERVAL=5",
+    );
+    for (const bad of [0, 1.5, 86_401]) {
+      expect(problemsOf(acme({ acmeCheckInterval: bad }))).toEqual([
+        `acmeCheckInterval must be an integer number of seconds from 1 to 86400 (got ${bad})`,
+      ]);
+    }
+    expect(problemsOf({ acmeCheckInterval: 5 })).toEqual([
+      "acmeCheckInterval is only used with tlsMode acme (tlsMode is off)",
+    ]);
+  });
+
   it("passes a private CA's root as a file, named in the environment", () => {
     const tls = validateSettings(
       acme({ acmeCaRoot: ca.root, acmeDirectoryUrl: "https://pebble.test:14000/dir" }),
@@ -236,6 +251,7 @@ describe("tlsMode acme", () => {
       "ACME_DOMAINS=www.example.org",
       "ACME_EMAIL=ops@example.org",
       "ACME_DIRECTORY_URL=https://pebble.test:14000/dir",
+      "ACME_CHECK_INTERVAL=43200",
       "ACME_CA_ROOT_FILE=/etc/apache2/tls/acme-ca-root.pem",
     ]);
   });
