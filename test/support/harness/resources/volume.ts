@@ -4,7 +4,8 @@
 // `cluster.availability` (swarm cluster volumes), which the harness does not model (`cluster` is
 // not an implemented input, so a program that sets it is refused by name).
 import type { ResourceState } from "../engine";
-import { labelMap, waitForState, type LabelInput } from "./engineApi";
+import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
+import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const VOLUME = "docker:index/volume:Volume";
@@ -75,29 +76,19 @@ export async function readVolume(
  * MinTimeout 5 s, Delay 2 s) around resourceDockerVolumeRemoveRefreshFunc: VolumeRemove with
  * force, "volume is in use" → "in_use" (retried until the timeout), any other error fails. Force
  * makes a volume that is already gone no error. Shortened with the network's wait when a test
- * shortens that (ProviderWaits.networkRemoveSeconds scales both: same SDK, same constants).
+ * shortens that (removalWait: same constants).
  */
 export async function removeVolume(context: DockerContext, id: string) {
-  const scale = context.waits.networkRemoveSeconds / 30;
-  await waitForState(
-    {
-      delaySeconds: 2 * scale,
-      minTimeoutSeconds: 5 * scale,
-      maxWaitSeconds: 10 * scale,
-      timeoutSeconds: 30 * scale,
-      target: "removed",
-    },
-    async () => {
-      try {
-        await context.docker.getVolume(id).remove({ force: true });
-      } catch (error) {
-        if ((error as Error).message.includes("volume is in use")) return "in_use";
-        if ((error as { statusCode?: number }).statusCode === 404) return "removed";
-        throw error;
-      }
-      return "removed";
-    },
-  );
+  await waitForState(removalWait(context.waits.networkRemoveSeconds), async () => {
+    try {
+      await context.docker.getVolume(id).remove({ force: true });
+    } catch (error) {
+      if ((error as Error).message.includes("volume is in use")) return "in_use";
+      if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+      throw error;
+    }
+    return "removed";
+  });
   context.forget(id);
 }
 
@@ -121,20 +112,13 @@ export const volume: ResourceModule = {
     },
     computed: new Set(["name", "driver"]),
     sets: new Set(["labels"]),
-    // As for the network and the secret: pulumi-docker's SetAutonaming makes `name` auto-named,
-    // and the bridge answers delete-before-replace for a name the program set
-    // (pulumi-terraform-bridge pkg/tfbridge/schema.go `nameRequiresDeleteBeforeReplace`). It
-    // matters: VolumeCreate of a name that exists returns that volume instead of failing, so a
+    // The bridge's answer for a `name` the program set (autonaming.ts). It matters here:
+    // VolumeCreate of a name that exists returns that volume instead of failing, so a
     // create-before-delete would adopt the old volume and then delete it.
-    deleteBeforeReplace: (news) => news.name !== undefined,
+    deleteBeforeReplace: nameRequiresDeleteBeforeReplace,
     diffBasis: "outputs",
   },
-  check: (inputs) => {
-    if (inputs.name === undefined) {
-      throw new Error("harness: an auto-named docker.Volume (no `name`) is not modelled");
-    }
-    return inputs;
-  },
+  check: requireName("docker.Volume"),
   docker: {
     create: (context, inputs) =>
       context.timed("deploy", () => createVolume(context, inputs as VolumeInputs)),
