@@ -1,10 +1,12 @@
-// The program with HTTPS on (tlsMode given), under the mock runtime: what the proxy container gets.
+// The program with HTTPS on (tlsMode given, tlsMode acme), under the mock runtime: what the proxy
+// container gets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProgram, isWireSecret, type ProgramRun } from "../support/pulumiProgram";
 import { createTestCa } from "../support/testCa";
 import { unitMocks } from "../support/unitMocks";
 
 const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
 const ca = createTestCa();
 const issued = ca.issue({ names: ["www.example.test"] });
 afterAll(() => ca.dispose());
@@ -55,5 +57,48 @@ describe("tlsMode given", () => {
       ]),
     );
     expect(envs.join("\n")).not.toContain("PRIVATE KEY");
+  });
+});
+
+describe("tlsMode acme", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram({
+      stack: "tls-acme",
+      config: {
+        tlsMode: "acme",
+        acmeDomains: "www.example.test",
+        acmeEmail: "ops@example.test",
+        acmeDirectoryUrl: "https://pebble.example.test:14000/dir",
+        acmeCaRoot: ca.root,
+        acmeCheckInterval: 60,
+      },
+      newResource: unitMocks().newResource,
+    });
+  });
+  const proxy = () => run.resources.find((r) => r.type === CONTAINER && r.name === "proxy")!;
+
+  it("keeps mod_md's store in a named volume of the stack, mounted into the proxy", () => {
+    const store = run.resources.find((r) => r.type === VOLUME);
+    expect(store?.name).toBe("acme-store");
+    expect(store?.inputs.name).toBe("http-infra-tls-acme-acme");
+    expect(proxy().inputs.volumes).toEqual([
+      { volumeName: "http-infra-tls-acme-acme", containerPath: "/var/lib/apache2/md" },
+    ]);
+  });
+
+  it("uploads the private CA's root and names the ACME settings in the environment", () => {
+    expect(proxy().inputs.uploads).toEqual([
+      { file: "/etc/apache2/tls/acme-ca-root.pem", content: ca.root, permissions: "0644" },
+    ]);
+    expect(proxy().inputs.envs).toEqual(
+      expect.arrayContaining([
+        "TLS_MODE=acme",
+        "ACME_DOMAINS=www.example.test",
+        "ACME_DIRECTORY_URL=https://pebble.example.test:14000/dir",
+        "ACME_CHECK_INTERVAL=60",
+        "ACME_CA_ROOT_FILE=/etc/apache2/tls/acme-ca-root.pem",
+      ]),
+    );
   });
 });
