@@ -79,7 +79,7 @@ export function proxyService(args: StackProxyArgs): docker.Service {
             },
           ],
         },
-        networksAdvanceds: [{ name: args.network.id }],
+        networksAdvanceds: [{ id: args.network.id }],
         placement: settings.proxyNodeLabel
           ? { constraints: [nodeLabelConstraint(settings.proxyNodeLabel)] }
           : undefined,

@@ -7,6 +7,7 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
+import { listNodes, listTasks } from "../support/harness/resources/engineApi";
 import { HttpSession } from "../support/httpSession";
 import {
   startRecordingPoller,
@@ -52,18 +53,18 @@ interface Placement {
 }
 
 async function memberPlacement(manager: Docker): Promise<Placement[]> {
-  const nodes = await manager.listNodes();
-  const hostnameOf = (id: string) => nodes.find((n) => n.ID === id)?.Description?.Hostname;
+  const nodes = await listNodes(manager);
+  const hostnameOf = (id?: string) => nodes.find((n) => n.ID === id)?.Description.Hostname;
   const services = await manager.listServices({
     filters: JSON.stringify({ name: [`${PREFIX}-static-`, `${PREFIX}-dynamic-`] }),
   });
-  const tasks = await manager.listTasks({
+  const tasks = await listTasks(manager, {
     filters: JSON.stringify({ "desired-state": ["running"] }),
   });
   return services.flatMap((service) => {
     const name: string = service.Spec?.Name ?? "";
     const running = tasks.filter(
-      (task) => task.ServiceID === service.ID && task.Status?.State === "running",
+      (task) => task.ServiceID === service.ID && task.Status.State === "running",
     );
     return running.map((task) => ({
       service: name,
@@ -208,7 +209,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
             );
             return sample && sample.doneAt - stopCalledAt;
           });
-          return times.every((t) => t !== undefined) ? (times as number[]) : undefined;
+          return times.every((t) => t !== undefined) ? times : undefined;
         },
       );
       const fullStrength = Math.max(rescheduledAt, ...servedAgain);

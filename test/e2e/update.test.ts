@@ -251,7 +251,8 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
       work(),
     );
     const engine = new UpdateEngine(provider);
-    const image = harness.state.find((r) => r.name === "static-image")!.outputs.repoDigest;
+    const image = harness.state.find((r) => r.name === "static-image")!.outputs
+      .repoDigest as string;
     const containerName = `http-infra-${STACK}-restart-probe`;
     const deploy = async (restart: string) => {
       engine.beginRun();

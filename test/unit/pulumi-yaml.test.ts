@@ -112,6 +112,7 @@ describe("Pulumi.dev.yaml", () => {
     if (password !== undefined) {
       // `pulumi config set --secret` stores `{ secure: <ciphertext> }`.
       expect(password, "set it with pulumi config set --secret").toMatchObject({
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers `any`
         secure: expect.any(String),
       });
     }

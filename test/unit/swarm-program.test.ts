@@ -1,11 +1,13 @@
 // Swarm mode's resource graph: the real index.ts with `deployTarget: swarm`, under Pulumi's mock
 // runtime. The manager's answers (its nodes, its networks) are mocked.
+import type * as docker from "@pulumi/docker";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
 import type { SwarmNodes } from "../../src/swarm/swarmNodes";
 import { secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
+  inputsOf,
   isWireSecret,
   runProgram,
   type ProgramRun,
@@ -13,9 +15,9 @@ import {
 } from "../support/pulumiProgram";
 import { unitMocks } from "../support/unitMocks";
 
-const engine = vi.hoisted(() => ({
-  networks: [] as EngineNetwork[],
-  nodes: { count: 3 } as SwarmNodes,
+const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
+  networks: [],
+  nodes: { count: 3 },
 }));
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: engine.networks }),
@@ -40,9 +42,13 @@ const PASSWORD = "a long enough secret";
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: ProgramRun, type: string, name: string): RecordedResource => {
   const found = run.resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
+  if (!found) {
+    throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name).join()}`);
+  }
   return found;
 };
+/** A service's task spec, as @pulumi/docker types a Service's args. */
+const taskSpec = (service: RecordedResource) => inputsOf<docker.ServiceArgs>(service).taskSpec;
 const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => s.name !== "proxy");
 
 /** Runs the program and records every registration, even of a run that fails. */
@@ -91,14 +97,16 @@ describe("swarm mode", () => {
       const kind = image.name.replace(/-image$/, "");
       expect(image.inputs.skipPush, `${image.name} must be pushed`).toBe(false);
       expect(image.inputs.imageName).toBe(`127.0.0.1:5000/http-infra-sw-${kind}:latest`);
-      expect(image.inputs.build.args.BASE_IMAGE, image.name).toMatch(/bookworm/);
+      expect(inputsOf<docker.ImageArgs>(image).build?.args?.BASE_IMAGE, image.name).toMatch(
+        /bookworm/,
+      );
     }
   });
 
   it("services run the pushed image by repoDigest, not by tag, so a rebuilt image rolls them", () => {
     for (const service of ofType(run, SERVICE)) {
       const kind = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
-      expect(service.inputs.taskSpec.containerSpec.image, service.name).toBe(
+      expect(taskSpec(service).containerSpec.image, service.name).toBe(
         `sha256:${`${kind}-image`.padEnd(64, "0")}`,
       );
     }
@@ -114,8 +122,8 @@ describe("swarm mode", () => {
     ]);
     expect(run.outputs.networkSubnet).toMatch(/^10\.217\.\d+\.0\/24$/);
     for (const service of ofType(run, SERVICE)) {
-      expect(service.inputs.taskSpec.networksAdvanceds, service.name).toEqual([
-        { name: "net-http-infra-sw-net" },
+      expect(taskSpec(service).networksAdvanceds, service.name).toEqual([
+        { id: "net-http-infra-sw-net" },
       ]);
     }
   });
@@ -125,8 +133,8 @@ describe("swarm mode", () => {
       expect(member.inputs.name).toBe(`http-infra-sw-${member.name}`);
       expect(member.inputs.mode, member.name).toEqual({ replicated: { replicas: 1 } });
       expect(member.inputs.endpointSpec, member.name).toEqual({ mode: "dnsrr" });
-      expect(member.inputs.taskSpec.containerSpec.hostname).toBe(member.inputs.name);
-      expect(member.inputs.taskSpec.containerSpec.healthcheck, "the image's own").toBeUndefined();
+      expect(taskSpec(member).containerSpec.hostname).toBe(member.inputs.name);
+      expect(taskSpec(member).containerSpec.healthcheck, "the image's own").toBeUndefined();
     }
   });
 
@@ -164,14 +172,14 @@ describe("swarm mode", () => {
 
   it("only the dynamic members get PORT=3000", () => {
     for (const member of members(run)) {
-      expect(member.inputs.taskSpec.containerSpec.env, member.name).toEqual(
+      expect(taskSpec(member).containerSpec.env, member.name).toEqual(
         member.name.startsWith("dynamic") ? { PORT: "3000" } : undefined,
       );
     }
   });
 
   it("the proxy finds members by service name and looks them up again every 5 s", () => {
-    const env = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
+    const env = taskSpec(named(run, SERVICE, "proxy")).containerSpec.env;
     expect(env).toMatchObject({
       STATIC_APP_1: "http-infra-sw-static-1:80",
       STATIC_APP_2: "http-infra-sw-static-2:80",
@@ -193,27 +201,28 @@ describe("swarm mode", () => {
     expect(proxy.inputs.convergeConfig, "the provider refuses it on a global service").toBe(
       undefined,
     );
-    expect(proxy.inputs.taskSpec.placement).toBeUndefined();
+    expect(taskSpec(proxy).placement).toBeUndefined();
   });
 
   it("the password reaches the proxy only as a secret file: never in the service's env", () => {
     const proxy = named(run, SERVICE, "proxy");
-    const env = proxy.inputs.taskSpec.containerSpec.env;
+    const env = taskSpec(proxy).containerSpec.env;
     expect(JSON.stringify(proxy.inputs)).not.toContain(PASSWORD);
     expect(env).toMatchObject({
       BALANCER_MANAGER_USER: "admin",
       BALANCER_MANAGER_PASSWORD_FILE: "/run/secrets/balancer-manager-password",
     });
-    expect(env.BALANCER_MANAGER_PASSWORD).toBeUndefined();
+    expect(env?.BALANCER_MANAGER_PASSWORD).toBeUndefined();
 
     const secret = named(run, SECRET, "balancer-manager-password");
-    expect(Buffer.from(secret.inputs.data, "base64").toString("utf8")).toBe(PASSWORD);
+    const secretArgs = inputsOf<docker.SecretArgs>(secret);
+    expect(Buffer.from(secretArgs.data, "base64").toString("utf8")).toBe(PASSWORD);
     expect(isWireSecret(secret.wireInputs.data), "data is a Pulumi secret").toBe(true);
     expect(secret.inputs.name).toBe(secretName(stackNames("http-infra", "sw"), PASSWORD));
-    expect(proxy.inputs.taskSpec.containerSpec.secrets).toEqual([
+    expect(taskSpec(proxy).containerSpec.secrets).toEqual([
       {
-        secretId: `secret-${secret.inputs.name}`,
-        secretName: secret.inputs.name,
+        secretId: `secret-${secretArgs.name}`,
+        secretName: secretArgs.name,
         fileName: "/run/secrets/balancer-manager-password",
         fileMode: 0o400,
       },
@@ -254,15 +263,15 @@ describe("swarm mode settings", () => {
     const { run } = await attempt(SWARM);
     const result = await run;
     expect(ofType(result, SECRET)).toEqual([]);
-    const env = named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
-    expect(Object.keys(env).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
-    expect(named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.secrets).toBeUndefined();
+    const env = taskSpec(named(result, SERVICE, "proxy")).containerSpec.env;
+    expect(Object.keys(env!).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
+    expect(taskSpec(named(result, SERVICE, "proxy")).containerSpec.secrets).toBeUndefined();
   });
 
   it("proxyNodeLabel places the proxy on the labelled nodes only", async () => {
     const { run } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
     const proxy = named(await run, SERVICE, "proxy");
-    expect(proxy.inputs.taskSpec.placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    expect(taskSpec(proxy).placement).toEqual({ constraints: ["node.labels.edge==true"] });
   });
 
   it("without a registry a one-node swarm runs the local images, unpushed", async () => {

@@ -403,7 +403,7 @@ describe("pulumi up after pulumi up, on the real program", () => {
     const { plan } = await stack.up({ config: { proxyPort: 8081 } });
     expect(plan.replace).toEqual(["proxy"]);
     expect(plan.keys.proxy).toEqual(["ports"]);
-    expect(proxyState(stack).inputs.ports[0].external).toBe(8081);
+    expect((proxyState(stack).inputs.ports as { external: number }[])[0].external).toBe(8081);
     expect(plan.same).toEqual(without("proxy"));
   });
 

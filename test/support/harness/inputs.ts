@@ -14,7 +14,7 @@ export { VOLUME } from "./resources/volume";
 export function assertImplemented(type: string, name: string, inputs: Record<string, unknown>) {
   const shape = resourceModule(type, name).inputs;
   const walk = (value: unknown, allowed: Shape, path: string) => {
-    const items = Array.isArray(value) ? value : [value];
+    const items: unknown[] = Array.isArray(value) ? value : [value];
     items.forEach((item, index) => {
       if (typeof item !== "object" || item === null) return;
       const at = Array.isArray(value) ? `${path}[${index}]` : path;

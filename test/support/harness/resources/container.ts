@@ -13,6 +13,7 @@ import {
   type LabelInput,
 } from "./engineApi";
 import { InitializationError, type DockerContext, type ResourceModule } from "./types";
+import type { PropertyMap } from "../propertyMap";
 
 export const CONTAINER = "docker:index/container:Container";
 
@@ -98,14 +99,14 @@ const healthDuration = (ns: number | undefined) => goDuration(ns ?? 0);
 export async function readContainer(
   docker: Docker,
   id: string,
-  prior: Record<string, any>,
-): Promise<Record<string, any> | undefined> {
+  prior: PropertyMap,
+): Promise<PropertyMap | undefined> {
   // fetchDockerContainer: ContainerList(all) and a match on the id, so any other error fails.
   const listed = await docker.listContainers({ all: true, filters: { id: [id] } });
   if (!listed.some((summary) => summary.Id === id)) return undefined;
   const info = await docker.getContainer(id).inspect();
   const running = info.State.Running;
-  const outputs: Record<string, any> = { ...prior };
+  const outputs: PropertyMap = { ...prior };
   if (prior.ports !== undefined && (running || prior.mustRun !== false)) {
     outputs.ports = flattenContainerPorts(info.NetworkSettings.Ports ?? {});
   }
@@ -181,7 +182,7 @@ export async function createContainer(
   inputs: ContainerInputs,
   extraLabels: Record<string, string>,
   waitCapSeconds: number | undefined,
-): Promise<{ id: string; outputs: Record<string, any> }> {
+): Promise<{ id: string; outputs: PropertyMap }> {
   const [firstNetwork, ...otherNetworks] = inputs.networksAdvanced ?? [];
   const endpoint = (n: NonNullable<ContainerInputs["networksAdvanced"]>[number]) => ({
     Aliases: n.aliases,
@@ -414,6 +415,7 @@ export const container: ResourceModule = {
     if (inputs.name === undefined) {
       throw new Error("harness: an auto-named docker.Container (no `name`) is not modelled");
     }
+    const { ports } = inputs as Partial<ContainerInputs>;
     return {
       restart: "no",
       wait: false,
@@ -421,8 +423,8 @@ export const container: ResourceModule = {
       mustRun: true,
       start: true,
       ...inputs,
-      ...(inputs.ports && {
-        ports: inputs.ports.map((port: Record<string, unknown>) => ({
+      ...(ports && {
+        ports: ports.map((port) => ({
           ip: "0.0.0.0",
           protocol: "tcp",
           ...port,
@@ -444,7 +446,9 @@ export const container: ResourceModule = {
           case "container-update":
             // resourceDockerContainerUpdate: one ContainerUpdate with the restart policy (and the
             // resource limits, which the harness does not implement).
-            await handle.update({ RestartPolicy: { Name: inputs.restart ?? "no" } });
+            await handle.update({
+              RestartPolicy: { Name: (inputs as ContainerInputs).restart ?? "no" },
+            });
             break;
           case "must-run":
             // resourceDockerContainerUpdate: must_run false → true (the state's false, which
@@ -469,19 +473,17 @@ export const container: ResourceModule = {
     },
     delete: (context, state) =>
       context.timed("teardown", () =>
-        removeContainer(context, state.id!, state.inputs.destroyGraceSeconds),
+        removeContainer(context, state.id!, (state.inputs as ContainerInputs).destroyGraceSeconds),
       ),
   },
   memory: {
     uniqueName: true,
     create: (context, inputs) => ({
       ...inputs,
-      networkDatas: (inputs.networksAdvanced ?? []).map(
-        (network: { name: string; ipv4Address?: string }) => ({
-          networkName: network.name,
-          ipAddress: network.ipv4Address ?? context.nextAddress(),
-        }),
-      ),
+      networkDatas: ((inputs as ContainerInputs).networksAdvanced ?? []).map((network) => ({
+        networkName: network.name,
+        ipAddress: network.ipv4Address ?? context.nextAddress(),
+      })),
       exitCode: null,
     }),
     update: (old, inputs, diff) =>

@@ -6,6 +6,7 @@ import type { ResourceState } from "../engine";
 import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
 import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
+import type { PropertyMap } from "../propertyMap";
 
 export const NETWORK = "docker:index/network:Network";
 
@@ -41,7 +42,7 @@ export async function createNetwork(
       })),
     },
   });
-  return network.id as string;
+  return network.id;
 }
 
 /**
@@ -56,7 +57,7 @@ export async function createNetwork(
 export async function readNetwork(
   context: DockerContext,
   id: string,
-): Promise<Record<string, any> | undefined> {
+): Promise<PropertyMap | undefined> {
   const info = await context.docker
     .getNetwork(id)
     .inspect()
@@ -86,7 +87,7 @@ export async function readNetwork(
     ipamOptions: info.IPAM?.Options ?? undefined,
     scope: info.Scope,
     options: info.Options ?? {},
-    ipamConfigs: ((info.IPAM?.Config ?? []) as Record<string, any>[]).map((c) => ({
+    ipamConfigs: ((info.IPAM?.Config ?? []) as PropertyMap[]).map((c) => ({
       subnet: nonEmpty(c.Subnet),
       ipRange: nonEmpty(c.IPRange),
       gateway: nonEmpty(c.Gateway),
@@ -166,8 +167,9 @@ export const network: ResourceModule = {
     // resourceDockerNetworkCreate: NetworkCreate, SetId, then resourceDockerNetworkRead.
     create: (context, inputs) =>
       context.timed("deploy", async () => {
-        const id = await createNetwork(context.docker, inputs as NetworkInputs, context.labels);
-        context.track({ kind: "network", id, name: inputs.name });
+        const network = inputs as NetworkInputs;
+        const id = await createNetwork(context.docker, network, context.labels);
+        context.track({ kind: "network", id, name: network.name });
         return { id, outputs: await readCreated(context, id) };
       }),
     read: (context, state) => readNetwork(context, state.id!),
