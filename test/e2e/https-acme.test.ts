@@ -78,7 +78,7 @@ async function attachPebbleWhenNetworkExists(pebble: Pebble, until: Promise<unkn
   for (;;) {
     const [found] = await docker.listNetworks({ filters: { name: [names.network] } });
     const info = found && (await docker.getNetwork(found.Id).inspect());
-    const subnet = info?.IPAM?.Config?.[0]?.Subnet as string | undefined;
+    const subnet = info?.IPAM?.Config?.[0]?.Subnet;
     if (info?.Name === names.network && subnet) {
       await pebble.attach(names.network, addressInSubnet(subnet, slots.proxy));
       return;

@@ -128,7 +128,14 @@ describeWithDocker("HTTPS with a given certificate", () => {
     });
     const output = await new Promise<string>((resolve, reject) => {
       exec.start({}, (error, stream) => {
-        if (error || !stream) return reject(error ?? new Error("no exec stream"));
+        if (error || !stream) {
+          reject(
+            error instanceof Error
+              ? error
+              : new Error(error ? `exec failed: ${String(error)}` : "no exec stream"),
+          );
+          return;
+        }
         let text = "";
         stream.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
         stream.on("end", () => resolve(text));

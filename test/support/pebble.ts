@@ -164,7 +164,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       if (!response.ok) throw new Error(`challtestsrv ${path}: ${response.status}`);
     });
   const logs = async () =>
-    ((await container.logs({ stdout: true, stderr: true, tail: 60 })) as Buffer).toString("utf8");
+    (await container.logs({ stdout: true, stderr: true, tail: 60 })).toString("utf8");
 
   // Ready when the directory answers (a few hundred ms: Pebble makes its root and intermediate).
   const deadline = Date.now() + 30_000;

@@ -7,13 +7,15 @@
 // deleteBeforeReplace, which the engine honours (step_generator.go continueStepsFromDiff).
 // Auto-naming itself is not modelled: a resource without `name` is refused.
 
+import type { PropertyMap } from "../propertyMap";
+
 /** TypeRules.deleteBeforeReplace of a type whose `name` is auto-named. */
 export const nameRequiresDeleteBeforeReplace = (news: Record<string, unknown>) =>
   news.name !== undefined;
 
 /** The provider's Check for such a type: refuses what the harness can't name. */
 export function requireName(typeName: string) {
-  return (inputs: Record<string, any>) => {
+  return (inputs: PropertyMap) => {
     if (inputs.name === undefined) {
       throw new Error(`harness: an auto-named ${typeName} (no \`name\`) is not modelled`);
     }

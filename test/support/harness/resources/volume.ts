@@ -3,7 +3,9 @@
 // name, labels, driver and driver_opts are ForceNew; the UpdateContext only touches
 // `cluster.availability` (swarm cluster volumes), which the harness does not model (`cluster` is
 // not an implemented input, so a program that sets it is refused by name).
+import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
+import type { PropertyMap } from "../propertyMap";
 import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
 import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
@@ -23,13 +25,14 @@ export interface VolumeInputs {
  * resourceDockerVolumeRead.
  */
 async function createVolume(context: DockerContext, inputs: VolumeInputs) {
-  const created = (await context.docker.createVolume({
+  // dockerode answers with the volume by the name Docker gave it (SetId(retVolume.Name)).
+  const created = await context.docker.createVolume({
     Name: inputs.name,
     Labels: labelMap(inputs.labels, context.labels),
     ...(inputs.driver !== undefined && { Driver: inputs.driver }),
     ...(inputs.driverOpts !== undefined && { DriverOpts: inputs.driverOpts }),
-  })) as { Name?: string; name?: string };
-  const id = (created.Name ?? created.name ?? inputs.name) as string;
+  });
+  const id = created.name;
   context.track({ kind: "volume", id, name: id });
   const outputs = await readVolume(context, id);
   if (!outputs) throw new Error(`harness: volume ${id} vanished right after its create`);
@@ -46,19 +49,21 @@ async function createVolume(context: DockerContext, inputs: VolumeInputs) {
 export async function readVolume(
   context: DockerContext,
   id: string,
-): Promise<Record<string, any> | undefined> {
-  const info = (await context.docker
-    .getVolume(id)
-    .inspect()
-    .catch((error: { statusCode?: number }) => {
-      if (error.statusCode === 404) return undefined;
-      throw error;
-    })) as Record<string, any> | undefined;
+): Promise<PropertyMap | undefined> {
+  // dockerode's type leaves out ClusterVolume (Engine API 1.42+), which the provider reads.
+  const info: (Docker.VolumeInspectInfo & { ClusterVolume?: unknown }) | undefined =
+    await context.docker
+      .getVolume(id)
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined;
+        throw error;
+      });
   if (!info) return undefined;
   if (info.ClusterVolume) {
     throw new Error(`harness: ${id} is a cluster volume; reading one is not modelled`);
   }
-  const labels = Object.entries((info.Labels ?? {}) as Record<string, string>)
+  const labels = Object.entries(info.Labels ?? {})
     .filter(([label]) => !(label in context.labels))
     .map(([label, value]) => ({ label, value }));
   return {
@@ -66,7 +71,7 @@ export async function readVolume(
     labels,
     driver: info.Driver,
     // d.Set of a nil map stores an empty one.
-    driverOpts: (info.Options ?? {}) as Record<string, string>,
+    driverOpts: info.Options ?? {},
     mountpoint: info.Mountpoint,
   };
 }
