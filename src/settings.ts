@@ -160,14 +160,14 @@ export function validateSettings(raw: RawSettings): Settings {
     httpsPort,
     ...values
   } = raw;
-  const settings: Settings = {
+  // Everything but `tls`, which validateTls adds at the end from these values.
+  const settings: Omit<Settings, "tls"> = {
     ...defaultSettings,
     ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
     networkSubnet: raw.networkSubnet || undefined,
     registry: raw.registry || undefined,
     proxyNodeLabel: raw.proxyNodeLabel || undefined,
     balancerManagerPassword: raw.balancerManagerPassword || undefined,
-    tls: { mode: "off" },
   };
   const problems: string[] = [];
 
@@ -240,7 +240,7 @@ export function validateSettings(raw: RawSettings): Settings {
   // Stryker restore ConditionalExpression
 
   checkDeployTarget(problems, settings);
-  settings.tls = validateTls(
+  const tls = validateTls(
     problems,
     {
       tlsMode,
@@ -258,11 +258,11 @@ export function validateSettings(raw: RawSettings): Settings {
   );
 
   if (problems.length > 0) throw new SettingsError(problems);
-  return settings;
+  return { ...settings, tls };
 }
 
 /** The swarm-only keys, and what single-host mode can't do on a swarm. */
-function checkDeployTarget(problems: string[], settings: Settings): void {
+function checkDeployTarget(problems: string[], settings: Omit<Settings, "tls">): void {
   if (!(DEPLOY_TARGETS as readonly string[]).includes(settings.deployTarget)) {
     problems.push(
       `deployTarget must be one of ${DEPLOY_TARGETS.join(", ")} (got ${show(settings.deployTarget)})`,

@@ -501,6 +501,40 @@ describe("several broken rules", () => {
   });
 });
 
+describe("the HTTPS keys go through the TLS rules (src/tls.ts, tested in tls.test.ts)", () => {
+  const acme = {
+    tlsMode: "acme",
+    acmeDomains: "www.example.org",
+    acmeEmail: "ops@example.org",
+    acmeCheckInterval: 60,
+  };
+
+  it("hands every TLS key to validateTls and keeps its answer", () => {
+    expect(validateSettings(acme).tls).toEqual({
+      mode: "acme",
+      httpsPort: 8443,
+      domains: ["www.example.org"],
+      email: "ops@example.org",
+      directoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+      caRoot: undefined,
+      checkIntervalSeconds: 60,
+    });
+    expect(problemsOf({ tlsMode: "given" })).toEqual([
+      "tlsCertificate must be set with tlsMode given: the PEM chain, leaf first",
+      "tlsPrivateKey must be set with tlsMode given: `pulumi config set --secret tlsPrivateKey < key.pem`",
+    ]);
+  });
+
+  it("checks httpsPort against the validated proxyPort, and ACME against the deploy target", () => {
+    expect(problemsOf({ ...acme, proxyPort: 9000, httpsPort: 9000 })).toEqual([
+      "httpsPort must differ from proxyPort (both 9000): plain HTTP stays on proxyPort to redirect to HTTPS",
+    ]);
+    expect(problemsOf({ ...acme, deployTarget: "swarm" })).toEqual([
+      expect.stringMatching(/^tlsMode acme can't be used with deployTarget swarm: /),
+    ]);
+  });
+});
+
 describe("the balancer-manager password's storage", () => {
   it("a password stored in plain text is refused, without echoing it", () => {
     const problems = problemsOf({
