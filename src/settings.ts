@@ -3,11 +3,12 @@
 // hands it here before any resource is declared.
 import { isIP } from "node:net";
 import { HIGHEST_SLOT, MAX_BACKENDS, parseIpv4Cidr } from "./addressing";
+import { validateTls, type RawTlsSettings, type TlsSettings } from "./tls";
 
 export { MAX_BACKENDS };
 
 /** Config as read from Pulumi, before validation. Undefined means "use the default". */
-export interface RawSettings {
+export interface RawSettings extends RawTlsSettings {
   staticBackends?: number;
   dynamicBackends?: number;
   proxyPort?: number;
@@ -46,6 +47,8 @@ export interface Settings {
   proxyNodeLabel: string | undefined;
   /** Undefined keeps the balancer-manager off. */
   balancerManagerPassword: string | undefined;
+  /** HTTPS: off, a given certificate, or one from an ACME CA (src/tls.ts). */
+  tls: TlsSettings;
 }
 
 /** The defaults, mirrored by the `config:` schema in Pulumi.yaml (a unit test keeps them equal). */
@@ -64,7 +67,10 @@ export const defaultSettings = {
   registry: "",
   proxyNodeLabel: "",
 } as const satisfies Required<
-  Omit<RawSettings, "balancerManagerPassword" | "balancerManagerPasswordIsSecret">
+  Omit<
+    RawSettings,
+    "balancerManagerPassword" | "balancerManagerPasswordIsSecret" | keyof RawTlsSettings
+  >
 >;
 
 export const DEPLOY_TARGETS = ["containers", "swarm"] as const;
@@ -140,8 +146,22 @@ function checkSubnet(problems: string[], subnet: string): void {
 
 /** Applies defaults and every rule; throws a SettingsError naming each offending key. */
 export function validateSettings(raw: RawSettings): Settings {
-  const { balancerManagerPasswordIsSecret, ...values } = raw;
-  const settings: Settings = {
+  const {
+    balancerManagerPasswordIsSecret,
+    tlsMode,
+    tlsCertificate,
+    tlsPrivateKey,
+    tlsPrivateKeyIsSecret,
+    acmeDomains,
+    acmeEmail,
+    acmeDirectoryUrl,
+    acmeCaRoot,
+    acmeCheckInterval,
+    httpsPort,
+    ...values
+  } = raw;
+  // Everything but `tls`, which validateTls adds at the end from these values.
+  const settings: Omit<Settings, "tls"> = {
     ...defaultSettings,
     ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
     networkSubnet: raw.networkSubnet || undefined,
@@ -220,13 +240,29 @@ export function validateSettings(raw: RawSettings): Settings {
   // Stryker restore ConditionalExpression
 
   checkDeployTarget(problems, settings);
+  const tls = validateTls(
+    problems,
+    {
+      tlsMode,
+      tlsCertificate,
+      tlsPrivateKey,
+      tlsPrivateKeyIsSecret,
+      acmeDomains,
+      acmeEmail,
+      acmeDirectoryUrl,
+      acmeCaRoot,
+      acmeCheckInterval,
+      httpsPort,
+    },
+    { proxyPort: settings.proxyPort, deployTarget: settings.deployTarget },
+  );
 
   if (problems.length > 0) throw new SettingsError(problems);
-  return settings;
+  return { ...settings, tls };
 }
 
 /** The swarm-only keys, and what single-host mode can't do on a swarm. */
-function checkDeployTarget(problems: string[], settings: Settings): void {
+function checkDeployTarget(problems: string[], settings: Omit<Settings, "tls">): void {
   if (!(DEPLOY_TARGETS as readonly string[]).includes(settings.deployTarget)) {
     problems.push(
       `deployTarget must be one of ${DEPLOY_TARGETS.join(", ")} (got ${show(settings.deployTarget)})`,

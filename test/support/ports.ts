@@ -66,6 +66,17 @@ export const HOST_PORTS = {
     nodeApi: [18400, 18401, 18402],
     nodeProxy: [18410, 18411, 18412],
   }),
+  httpsGiven: range("test/e2e/https-given.test.ts", 18460, 18469, { http: 18460, https: 18461 }),
+  httpsAcme: range("test/e2e/https-acme.test.ts", 18470, 18479, {
+    http: 18470,
+    https: 18471,
+    /** Pebble's ACME directory (HTTPS), for a look from the host. */
+    pebbleAcme: 18472,
+    /** Pebble's management API: /roots/0, the root that signs what it issues. */
+    pebbleManagement: 18473,
+    /** pebble-challtestsrv's management API: where Pebble's mock DNS points the domain. */
+    pebbleDns: 18474,
+  }),
   benchCold: range("bench/cold.bench-run.ts", 18500, 18509, { proxy: 18500, haproxy: 18501 }),
   coldBurst: range("test/e2e/cold-burst.test.ts", 18510, 18519, { proxy: 18510 }),
   /** The variants the bench builds (PROXY_VARIANTS) take the range's ports from firstVariant on. */

@@ -80,6 +80,16 @@ export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
           return { id: `service-${inputs.name}`, state: { ...inputs } };
         case "docker:index/secret:Secret":
           return { id: `secret-${inputs.name}`, state: { ...inputs } };
+        case "docker:index/volume:Volume":
+          // resourceDockerVolumeCreate: the id is the volume's name; Read adds the mountpoint.
+          return {
+            id: inputs.name,
+            state: {
+              driver: "local",
+              ...inputs,
+              mountpoint: `/var/lib/docker/volumes/${inputs.name}/_data`,
+            },
+          };
         default:
           throw new Error(`unexpected resource type ${args.type} (${args.name})`);
       }

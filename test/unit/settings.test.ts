@@ -34,6 +34,7 @@ describe("defaults", () => {
     registry: undefined,
     proxyNodeLabel: undefined,
     balancerManagerPassword: undefined,
+    tls: { mode: "off" },
   };
 
   it("an empty config gets every default", () => {
@@ -47,6 +48,7 @@ describe("defaults", () => {
       proxyPort: undefined,
       proxyBindAddress: undefined,
       serverName: undefined,
+      acmeCheckInterval: undefined,
       networkSubnet: undefined,
       staticBaseImage: undefined,
       dynamicBaseImage: undefined,
@@ -57,6 +59,15 @@ describe("defaults", () => {
       proxyNodeLabel: undefined,
       balancerManagerPassword: undefined,
       balancerManagerPasswordIsSecret: undefined,
+      tlsMode: undefined,
+      tlsCertificate: undefined,
+      tlsPrivateKey: undefined,
+      tlsPrivateKeyIsSecret: undefined,
+      acmeDomains: undefined,
+      acmeEmail: undefined,
+      acmeDirectoryUrl: undefined,
+      acmeCaRoot: undefined,
+      httpsPort: undefined,
     };
     expect(validateSettings(allUndefined)).toEqual(expectedDefaults);
   });
@@ -80,6 +91,7 @@ describe("defaults", () => {
       deployTarget: "containers",
       registry: undefined,
       proxyNodeLabel: undefined,
+      tls: { mode: "off" },
     });
   });
 
@@ -486,6 +498,40 @@ describe("several broken rules", () => {
         "  - balancerManagerPassword must be at least 12 characters (got 7)",
     );
     expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("the HTTPS keys go through the TLS rules (src/tls.ts, tested in tls.test.ts)", () => {
+  const acme = {
+    tlsMode: "acme",
+    acmeDomains: "www.example.org",
+    acmeEmail: "ops@example.org",
+    acmeCheckInterval: 60,
+  };
+
+  it("hands every TLS key to validateTls and keeps its answer", () => {
+    expect(validateSettings(acme).tls).toEqual({
+      mode: "acme",
+      httpsPort: 8443,
+      domains: ["www.example.org"],
+      email: "ops@example.org",
+      directoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+      caRoot: undefined,
+      checkIntervalSeconds: 60,
+    });
+    expect(problemsOf({ tlsMode: "given" })).toEqual([
+      "tlsCertificate must be set with tlsMode given: the PEM chain, leaf first",
+      "tlsPrivateKey must be set with tlsMode given: `pulumi config set --secret tlsPrivateKey < key.pem`",
+    ]);
+  });
+
+  it("checks httpsPort against the validated proxyPort, and ACME against the deploy target", () => {
+    expect(problemsOf({ ...acme, proxyPort: 9000, httpsPort: 9000 })).toEqual([
+      "httpsPort must differ from proxyPort (both 9000): plain HTTP stays on proxyPort to redirect to HTTPS",
+    ]);
+    expect(problemsOf({ ...acme, deployTarget: "swarm" })).toEqual([
+      expect.stringMatching(/^tlsMode acme can't be used with deployTarget swarm: /),
+    ]);
   });
 });
 

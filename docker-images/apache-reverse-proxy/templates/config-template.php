@@ -26,9 +26,11 @@ set_exception_handler(static function (Throwable $error): void {
 });
 
 require __DIR__ . '/config-validation.php';
+require __DIR__ . '/tls.php';
 
 try {
     $settings = readProxySettings(getenv());
+    $tls = readTlsSettings(getenv());
 } catch (ConfigError $error) {
     fwrite(STDERR, $error->getMessage() . PHP_EOL);
     exit(1);
@@ -83,7 +85,15 @@ ob_start();
 # Rendered by apache2-foreground from /var/apache2/templates/config-template.php at container
 # start: edits here are lost on the next start. Change the container's environment instead.
 
+<?php if ($tls === null): ?>
 <VirtualHost *:80>
+<?php else: ?>
+<?php renderTlsServerConfig($tls); ?>
+
+<?php renderHttpRedirectVhost($tls, $settings['serverName']); ?>
+<VirtualHost *:<?= TLS_LISTEN_PORT ?>>
+<?php renderTlsVhostDirectives($tls); ?>
+<?php endif; ?>
     # This is the only vhost (000-default is disabled), so it answers whatever Host the client
     # uses (an IP, localhost:8080, demo.res.ch); ServerName only names it in self-referencing URLs.
     ServerName <?= $settings['serverName'], "\n" ?>

@@ -11,6 +11,7 @@ import type { ContextResolver } from "./resources/image";
 import { removeNetwork } from "./resources/network";
 import { removeSecret } from "./resources/secret";
 import { removeService } from "./resources/service";
+import { removeVolume } from "./resources/volume";
 import {
   PROVIDER_WAITS,
   type Created,
@@ -92,5 +93,9 @@ export class DockerProvider implements Provider {
 
   removeSecret(id: string) {
     return removeSecret(this.context, id);
+  }
+
+  removeVolume(id: string) {
+    return removeVolume(this.context, id);
   }
 }

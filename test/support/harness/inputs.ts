@@ -8,6 +8,7 @@ import type { Shape } from "./resources/types";
 export { CONTAINER } from "./resources/container";
 export { IMAGE } from "./resources/image";
 export { NETWORK } from "./resources/network";
+export { VOLUME } from "./resources/volume";
 
 /** Throws on the first input the harness can't honour, naming its path, e.g. `ports[0].foo`. */
 export function assertImplemented(type: string, name: string, inputs: Record<string, unknown>) {

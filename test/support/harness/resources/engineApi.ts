@@ -96,6 +96,24 @@ export async function waitForState(
   }
 }
 
+/**
+ * The StateChangeConf terraform-provider-docker v4.5.0 puts around removing a network
+ * (resource_docker_network_funcs.go resourceDockerNetworkDelete) and a volume
+ * (resource_docker_volume.go resourceDockerVolumeDelete), the same constants in both: Delay 2 s,
+ * MinTimeout 5 s, Timeout 30 s (and the SDK's 10 s ceiling). A test may shorten the 30 s
+ * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
+ */
+export function removalWait(timeoutSeconds: number) {
+  const scale = timeoutSeconds / 30;
+  return {
+    delaySeconds: 2 * scale,
+    minTimeoutSeconds: 5 * scale,
+    maxWaitSeconds: 10 * scale,
+    timeoutSeconds: 30 * scale,
+    target: "removed",
+  };
+}
+
 /** Go's `time.Duration.String()` for whole and fractional seconds and sub-second values. */
 export function goDuration(nanoseconds: number): string {
   if (nanoseconds === 0) return "0s";

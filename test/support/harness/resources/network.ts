@@ -3,7 +3,8 @@
 // for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
-import { labelMap, waitForState, type LabelInput } from "./engineApi";
+import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
+import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
 import type { PropertyMap } from "../propertyMap";
 
@@ -104,35 +105,25 @@ export async function readNetwork(
  * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
  */
 export async function removeNetwork(context: DockerContext, id: string) {
-  const scale = context.waits.networkRemoveSeconds / 30;
   const network = context.docker.getNetwork(id);
-  await waitForState(
-    {
-      delaySeconds: 2 * scale,
-      minTimeoutSeconds: 5 * scale,
-      maxWaitSeconds: 10 * scale,
-      timeoutSeconds: 30 * scale,
-      target: "removed",
-    },
-    async () => {
-      const exists = await network.inspect().then(
-        () => true,
-        (error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return false;
-          throw error;
-        },
-      );
-      if (!exists) return "removed";
-      try {
-        await network.remove();
-      } catch (error) {
-        if ((error as Error).message.includes("has active endpoints")) return "pending";
-        if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+  await waitForState(removalWait(context.waits.networkRemoveSeconds), async () => {
+    const exists = await network.inspect().then(
+      () => true,
+      (error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return false;
         throw error;
-      }
-      return "removed";
-    },
-  );
+      },
+    );
+    if (!exists) return "removed";
+    try {
+      await network.remove();
+    } catch (error) {
+      if ((error as Error).message.includes("has active endpoints")) return "pending";
+      if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+      throw error;
+    }
+    return "removed";
+  });
   context.forget(id);
 }
 
@@ -166,21 +157,12 @@ export const network: ResourceModule = {
     },
     computed: new Set(["driver", "options", "internal", "ipamConfigs"]),
     sets: new Set(["labels", "ipamConfigs"]),
-    // pulumi-docker provider/resources.go calls `prov.SetAutonaming(255, "-")`, which auto-names
-    // every resource's `name` (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go
-    // `SetAutonaming`); docker_network has no DeleteBeforeReplace flag of its own. The bridge's
-    // Diff then answers delete-before-replace when `name` was set by the program rather than
-    // auto-named (pkg/tfbridge/schema.go `nameRequiresDeleteBeforeReplace`: a news key whose
-    // AutoNamed default is not in `__defaults`). Auto-naming itself is not modelled (check()).
-    deleteBeforeReplace: (news) => news.name !== undefined,
+    // docker_network has no DeleteBeforeReplace flag of its own: the bridge's answer for an
+    // auto-named `name` (autonaming.ts).
+    deleteBeforeReplace: nameRequiresDeleteBeforeReplace,
     diffBasis: "outputs",
   },
-  check: (inputs) => {
-    if (inputs.name === undefined) {
-      throw new Error("harness: an auto-named docker.Network (no `name`) is not modelled");
-    }
-    return inputs;
-  },
+  check: requireName("docker.Network"),
   docker: {
     // resourceDockerNetworkCreate: NetworkCreate, SetId, then resourceDockerNetworkRead.
     create: (context, inputs) =>

@@ -74,7 +74,7 @@ export interface TypeRules {
 
 /** Engine objects the Docker provider made, so destroy can find what the state lost. */
 export type Created = {
-  kind: "container" | "network" | "service" | "secret";
+  kind: "container" | "network" | "service" | "secret" | "volume";
   id: string;
   name: string;
 };
