@@ -42,3 +42,23 @@ export const proxyRollbackConfig = { ...memberRollbackConfig, order: "stop-first
  * have one (the schema's ConflictsWith: converge_config / mode.0.global).
  */
 export const convergeConfig = { delay: "2s", timeout: "3m" };
+
+/**
+ * How Swarm restarts a task that stopped: always, 5 s after it stopped, with no limit on the
+ * attempts (a window of 0 counts every attempt). These are Swarm's own defaults, stated in full:
+ * the provider sends each field the program leaves out as 0 (terraform-provider-docker
+ * resource_docker_service_structures.go createRestartPolicy), which restarts a crashing task in a
+ * tight loop, and reads each one back (flattenTaskRestartPolicy), so an unset delay would differ
+ * from the state ("0s") and update every service on every `pulumi up`.
+ */
+export const restartPolicy = { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" };
+
+/**
+ * How long a task may take to stop (SIGTERM, or Apache's SIGWINCH) before Swarm kills it: the
+ * images' graceful stops finish within it (Express's own safety net is 9 s), and it is Docker's
+ * default. Stated because the provider sends an unset one as 0 (createContainerSpec), a kill at
+ * once; and with it set, the provider's delete waits until the service's containers on the
+ * manager are gone (resource_docker_service_funcs.go deleteService), so the overlay has no
+ * endpoint left there when `pulumi destroy`, or a network replacement, deletes it next.
+ */
+export const STOP_GRACE_PERIOD = "10s";

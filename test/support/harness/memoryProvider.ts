@@ -8,6 +8,7 @@ import { assertImplemented } from "./inputs";
 import { resourceModule } from "./resources";
 import { contextResolver, type ContextResolver } from "./resources/image";
 import type { MemoryContext } from "./resources/types";
+import { planned } from "./terraformSchema";
 import type { InputDiff } from "./updateRules";
 
 export interface ProviderCall {
@@ -46,16 +47,14 @@ export class MemoryProvider implements Provider {
       }
     }
     this.live.set(id, { type, name: inputs.name ?? name });
-    return { id, outputs: module.memory.create(this.context, inputs) };
+    return { id, outputs: module.memory.create(this.context, inputs, id) };
   }
 
   async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
     const module = resourceModule(old.type, old.name);
     this.calls.push({ op: "update", name: old.name, id: old.id! });
-    for (const key of diff.changedKeys) {
-      if (module.rules.properties[key] === "replace") {
-        throw new Error(`${old.name}: "${key}" forces a replacement, not an update`);
-      }
+    if (diff.replaceKeys.length > 0) {
+      throw new Error(`${old.name}: "${diff.replaceKeys[0]}" forces a replacement, not an update`);
     }
     return module.memory.update(old, inputs, diff);
   }
@@ -74,7 +73,10 @@ export class MemoryProvider implements Provider {
   ) {
     const module = resourceModule(type, name);
     if (module.memory.preview) return module.memory.preview(this.context, operation, inputs);
-    return operation === "update" && old ? { ...old.outputs, ...inputs } : { ...inputs };
+    const prior = operation === "update" ? old?.outputs : undefined;
+    // With a schema: the SDK's planned state (ProposedNew with the defaults filled in).
+    if (module.rules.schema) return planned(module.rules.schema, prior, inputs);
+    return prior ? { ...prior, ...inputs } : { ...inputs };
   }
 
   /** Nothing drifts on the pretend engine: a refresh reads back what is in the state. */
