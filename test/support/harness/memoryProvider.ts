@@ -11,6 +11,13 @@ import type { MemoryContext } from "./resources/types";
 import { planned } from "./terraformSchema";
 import type { InputDiff } from "./updateRules";
 
+/** An object on the pretend engine, with the outputs its last create or update reported. */
+export interface LiveObject {
+  type: string;
+  name: string;
+  outputs: Record<string, any>;
+}
+
 export interface ProviderCall {
   op: "create" | "update" | "delete";
   name: string;
@@ -20,7 +27,7 @@ export interface ProviderCall {
 export class MemoryProvider implements Provider {
   readonly calls: ProviderCall[] = [];
   /** What exists on the pretend engine, by id. */
-  readonly live = new Map<string, { type: string; name: string }>();
+  readonly live = new Map<string, LiveObject>();
   private sequence = 0;
   private nextHost = 10;
   /** Where each build context is read from (tests point one at an edited copy). */
@@ -46,8 +53,9 @@ export class MemoryProvider implements Provider {
         throw new Error(`${inputs.name} already exists (Conflict)`);
       }
     }
-    this.live.set(id, { type, name: inputs.name ?? name });
-    return { id, outputs: module.memory.create(this.context, inputs, id) };
+    const outputs = module.memory.create(this.context, inputs, id);
+    this.live.set(id, { type, name: inputs.name ?? name, outputs });
+    return { id, outputs };
   }
 
   async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
@@ -56,7 +64,10 @@ export class MemoryProvider implements Provider {
     if (diff.replaceKeys.length > 0) {
       throw new Error(`${old.name}: "${diff.replaceKeys[0]}" forces a replacement, not an update`);
     }
-    return module.memory.update(old, inputs, diff);
+    const outputs = module.memory.update(old, inputs, diff);
+    const live = this.live.get(old.id!);
+    if (live) live.outputs = outputs;
+    return outputs;
   }
 
   /**
@@ -86,6 +97,12 @@ export class MemoryProvider implements Provider {
 
   async delete(state: ResourceState) {
     this.calls.push({ op: "delete", name: state.name, id: state.id! });
+    // Docker answers 404 for an object that is gone, and the provider's delete fails on it.
+    if (!this.live.has(state.id!)) throw new Error(`${state.name}: no such object ${state.id}`);
+    const refusal = resourceModule(state.type, state.name).memory.refusesDelete?.(state, [
+      ...this.live.values(),
+    ]);
+    if (refusal) throw new Error(refusal);
     this.live.delete(state.id!);
   }
 }

@@ -4,6 +4,7 @@
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import { labelMap, waitForState, type LabelInput } from "./engineApi";
+import { SERVICE } from "./service";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const NETWORK = "docker:index/network:Network";
@@ -197,6 +198,20 @@ export const network: ResourceModule = {
   memory: {
     uniqueName: true,
     create: (_context, inputs) => ({ ...inputs, scope: "local" }),
+    // A swarm manager refuses to remove a network a service still uses (moby/swarmkit
+    // manager/controlapi/network.go `removeNetwork`: FailedPrecondition "network %s is in use by
+    // service %s"), and the provider's delete retries only "has active endpoints"
+    // (resourceDockerNetworkRemoveRefreshFunc): the delete fails at once.
+    refusesDelete: (state, live) => {
+      const user = live.find(
+        (object) =>
+          object.type === SERVICE &&
+          (object.outputs.taskSpec?.networksAdvanceds ?? []).some(
+            (attachment: { id?: string }) => attachment.id === state.id,
+          ),
+      );
+      return user && `network ${state.id} is in use by service ${user.name}`;
+    },
     update: (old) => {
       throw new Error(`${old.name}: a network has no in-place update`);
     },

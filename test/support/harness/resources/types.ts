@@ -171,6 +171,14 @@ export interface ResourceModule {
     create(context: MemoryContext, inputs: Record<string, any>, id: string): Record<string, any>;
     update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
     /**
+     * Why the engine refuses to delete the object while others exist (an error message), or
+     * undefined. `live` is every object on the pretend engine, with its outputs.
+     */
+    refusesDelete?(
+      state: ResourceState,
+      live: readonly { type: string; name: string; outputs: Record<string, any> }[],
+    ): string | undefined;
+    /**
      * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
      * inputs (over the old outputs for an update), every Computed attribute not known yet left
      * out, i.e. unknown (MemoryProvider.preview).
