@@ -150,10 +150,13 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
   it("every service and secret reads back as declared: the state is the provider's Read of the real object, the in-memory model agrees, and the next up does nothing", async () => {
     // The first deploy's run is still open: the refresh closes it, then reads every resource.
-    expect(await harness.refresh(), "a refresh right after the deploy").toEqual({
-      changed: [],
-      gone: [],
-    });
+    const before = new Map(harness.state.map((s) => [s.name, JSON.stringify(s.outputs)]));
+    const refreshed = await harness.refresh();
+    for (const name of refreshed.changed) {
+      const now = JSON.stringify(harness.state.find((s) => s.name === name)?.outputs);
+      console.log(`[swarm] refresh changed ${name}: ${before.get(name)} → ${now}`);
+    }
+    expect(refreshed, "a refresh right after the deploy").toEqual({ changed: [], gone: [] });
     const own = { [HARNESS_LABEL]: STACK };
     for (const state of harness.state.filter((s) => s.type === SERVICE)) {
       const real = (await bed.manager.getService(state.id!).inspect()) as InspectedService;

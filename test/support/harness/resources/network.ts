@@ -51,12 +51,16 @@ export async function createNetwork(
  * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
  * fields, so a gateway Docker reports becomes part of the state (kreuzwerker issue 54). The
  * labels are Docker's minus the ones the harness adds for its own bookkeeping (the provider adds
- * none).
+ * none). resourceDockerNetworkRead wraps it in a StateChangeConf (Delay 2 s, MinTimeout 5 s,
+ * Timeout 30 s) whose only "pending" answer is for `Scope == "overlay"` without options, a scope
+ * Docker never reports (an overlay's is "swarm"): so one inspect, 2 s after the call. On a swarm
+ * manager those 2 s matter: an overlay's IPAM config is empty until Swarm has allocated it.
  */
 export async function readNetwork(
   context: DockerContext,
   id: string,
 ): Promise<Record<string, any> | undefined> {
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const info = await context.docker
     .getNetwork(id)
     .inspect()
