@@ -1,20 +1,22 @@
 // An Apache reverse proxy (mod_proxy_balancer) in front of static Apache/PHP backends (round-robin)
 // and dynamic Express backends (sticky on ROUTEID), on a private Docker network: containers on one
-// engine, or services on a Docker Swarm (`deployTarget`, src/deployTarget.ts).
+// engine (src/containers/) or services on a Docker Swarm (src/swarm/), as `deployTarget` picks
+// (src/deployTarget.ts).
 //
 // Read top to bottom, this file is the data flow:
 //   config ─► settings ─► images ─► network ─► backends ─► their addresses ─► proxy env ─► proxy ─► outputs
 import * as pulumi from "@pulumi/pulumi";
 import { deployTarget } from "./src/deployTarget";
 import { stackNames } from "./src/naming";
-import { MINIMUM_PULUMI_VERSION } from "./src/proxy";
 import { proxyUrl } from "./src/proxyEnvironment";
+import { MINIMUM_PULUMI_VERSION } from "./src/pulumiVersion";
 import { isSecretConfig } from "./src/secretConfig";
 import { validateSettings } from "./src/settings";
 
-// The proxy's rolling-update options (src/proxy.ts) need an engine that honours them: ignoreChanges
-// in calculateDependentReplacements (v3.163.0), replacementTrigger (v3.208.0), compared unwrapped
-// of outputs (v3.226.0). An older CLI fails the run here instead of quietly ignoring them.
+// Single-host mode's rolling-update options for the proxy (src/containers/proxy.ts) need an engine
+// that honours them: ignoreChanges in calculateDependentReplacements (v3.163.0),
+// replacementTrigger (v3.208.0), compared unwrapped of outputs (v3.226.0). An older CLI fails the
+// run here instead of quietly ignoring them (src/pulumiVersion.ts).
 const engineSupported = pulumi.output(pulumi.requirePulumiVersion(`>=${MINIMUM_PULUMI_VERSION}`));
 
 // Config is read once and validated before any resource exists: bad input stops here, naming the key.

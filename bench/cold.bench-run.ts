@@ -1,4 +1,4 @@
-// A crowd arriving at a freshly deployed stack (issue 14): for each load and each front, a fresh
+// A crowd arriving at a freshly deployed stack: for each load and each front, a fresh
 // deploy, then at once N new sessions x M requests on /api/animals/ (each session its own cookie
 // jar and keep-alive connection, a 5 s client timeout). The proxy's burst goes to the stack's own
 // proxy; HAProxy's to a fresh bench/haproxy on a fresh stack's backends, so both meet cold members.
@@ -12,11 +12,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { deployStack } from "../test/support/e2eStack";
 import { coldBurst, quantile, type BurstResult } from "../test/support/coldBurst";
+import { HOST_PORTS } from "../test/support/ports";
 import { removeFronts, startHaproxy } from "./support/fronts";
 import { median, table } from "./support/report";
 
-/** Issue 14's bench-cold range (PORTS.md). */
-const PORTS = { proxy: 18500, haproxy: 18501 };
+const PORTS = HOST_PORTS.benchCold.ports;
 const rounds = Math.min(Number(process.env.COLD_ROUNDS ?? 2), 5);
 const loads = [
   { sessions: 500, requestsPerSession: 20 },

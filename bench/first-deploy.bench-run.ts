@@ -9,10 +9,11 @@ import { expect, it } from "vitest";
 import { baseImageConfig } from "../test/support/e2eStack";
 import { DockerHarness } from "../test/support/harness/dockerHarness";
 import { programVariant } from "../test/support/harness/programVariant";
+import { HOST_PORTS } from "../test/support/ports";
 import { median, table } from "./support/report";
 
 const STACK = "e2e-roll-first-deploy";
-const PORT = 18260;
+const PORT = HOST_PORTS.benchFirstDeploy.ports.proxy;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 it("first deploy: members one at a time against all at once", async () => {

@@ -1,5 +1,5 @@
 // The stack's proxy beside a reference HAProxy and the backends reached directly, in one run on
-// the same backends (issue 9). Prints numbers; asserts nothing about them (the machine is shared
+// the same backends. Prints numbers; asserts nothing about them (the machine is shared
 // and noisy): compare the fronts within one run, and runs across changes on one machine.
 //
 //   npm run bench                                  # 3 interleaved rounds of 10 s per measurement

@@ -1,6 +1,6 @@
-// A/B of proxy variants (issue 14): copies of docker-images/apache-reverse-proxy with one change
+// A/B of proxy variants: copies of docker-images/apache-reverse-proxy with one change
 // each, built and run beside the stack's backends with the stack proxy's environment, measured
-// with wrk in interleaved rounds beside both HAProxy variants. How the README's "what each costs"
+// with wrk in interleaved rounds beside both HAProxy variants. How docs/performance.md's "what each costs"
 // table was made. Runs only when PROXY_VARIANTS names the variants (it builds an image per
 // variant and takes minutes):
 //
@@ -12,6 +12,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { deployStack } from "../test/support/e2eStack";
 import { buildImage } from "../test/support/harness/build";
+import { HOST_PORTS, portFrom } from "../test/support/ports";
 import { totalCpuNanoseconds } from "./support/cpu";
 import { removeFronts, startHaproxy } from "./support/fronts";
 import { median, table } from "./support/report";
@@ -22,6 +23,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const path = process.env.BENCH_PATH ?? "/api/animals/";
 const variants = (process.env.PROXY_VARIANTS ?? "").split(",").filter(Boolean);
+const PORTS = HOST_PORTS.benchProxyVariants;
 
 type Edit = (dir: string) => void;
 const edit =
@@ -45,7 +47,7 @@ const MPM = "conf/conf-available/reverse-proxy-mpm-worker.conf";
 /** Each variant is a list of edits to the copied image directory. */
 const EDITS: Record<string, Edit[]> = {
   base: [],
-  // Debian's default, which the image overrides with 0 (issue 14)
+  // Debian's default, which the image overrides with 0 (unlimited requests per connection)
   mkar100: [append(ZZ, "MaxKeepAliveRequests 100")],
   nolog: [edit(TPL, /    CustomLog .*\n/, "")],
   norewrite: [
@@ -73,7 +75,12 @@ function withAll(name: string): Edit[] {
 
 describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
   it("compares proxy variants with both HAProxy variants on one stack's backends", async () => {
-    const stack = await deployStack({ stack: "bench-cold-variants", config: { proxyPort: 18520 } });
+    // Every variant's port first: too many variants fail here, before anything is deployed.
+    const variantPorts = variants.map((_, i) => portFrom(PORTS, PORTS.ports.firstVariant, i));
+    const stack = await deployStack({
+      stack: "bench-cold-variants",
+      config: { proxyPort: PORTS.ports.proxy },
+    });
     const docker = stack.harness.docker;
     const started: string[] = [];
     try {
@@ -84,12 +91,15 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
         /^(STATIC|DYNAMIC)_APP_|^SERVER_NAME/.test(e),
       );
       const fronts: { name: string; url: string; id: string }[] = [];
-      const h = await startHaproxy(stack, { port: 18521, accessLog: true });
+      const h = await startHaproxy(stack, { port: PORTS.ports.haproxy, accessLog: true });
       fronts.push({ name: "HAProxy", url: h.url + path, id: h.id });
-      const hn = await startHaproxy(stack, { port: 18522, accessLog: false });
+      const hn = await startHaproxy(stack, {
+        port: PORTS.ports.haproxyNoLog,
+        accessLog: false,
+      });
       fronts.push({ name: "HAProxy no-log", url: hn.url + path, id: hn.id });
-      let port = 18523;
-      for (const v of variants) {
+      for (const [i, v] of variants.entries()) {
+        const port = variantPorts[i];
         const dir = `/tmp/http-infra-proxy-variant-${v}`;
         rmSync(dir, { recursive: true, force: true });
         cpSync("docker-images/apache-reverse-proxy", dir, { recursive: true });
@@ -120,7 +130,6 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
           url: `http://127.0.0.1:${port}${path}`,
           id: c.id as string,
         });
-        port++;
       }
       // A short run on every front first, so no front meets its first load inside a measurement.
       for (const f of fronts) runWrk({ url: f.url, connections, seconds: 2 });

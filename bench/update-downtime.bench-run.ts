@@ -12,9 +12,10 @@ import { formatDowntime, startDowntimeProbe } from "../test/support/downtimeProb
 import { baseImageConfig } from "../test/support/e2eStack";
 import { DockerHarness } from "../test/support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../test/support/harness/editedContext";
+import { HOST_PORTS } from "../test/support/ports";
 
 const STACK = "bench-update";
-const port = Number(process.env.BENCH_UPDATE_PORT ?? 18251);
+const port = HOST_PORTS.benchUpdateDowntime.ports.proxy;
 const url = `http://127.0.0.1:${port}/`;
 
 it("downtime per kind of update", async () => {

@@ -59,6 +59,9 @@ export interface ProxyEnvironmentArgs {
   balancerManagerPassword?: string;
 }
 
+/** The port Apache listens on inside the proxy's container (or task), in both modes. */
+export const PROXY_PORT = 80;
+
 /** The proxy container's `envs`, in Docker's `KEY=value` form. */
 export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
   if (args.staticAddresses.length === 0 || args.dynamicAddresses.length === 0) {
@@ -80,9 +83,10 @@ export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {
 }
 
 /**
- * A digest of the proxy's `envs`, the proxy's `replacementTrigger` (src/proxy.ts): it changes exactly
- * when the environment's content does. Sorted first: Docker's provider keeps `env` as a set, so the
- * order is not part of the value. Only the hash leaves the program: the password is in `envs`.
+ * A digest of the proxy's `envs`, the proxy's `replacementTrigger` (src/containers/proxy.ts): it
+ * changes exactly when the environment's content does. Sorted first: Docker's provider keeps `env`
+ * as a set, so the order is not part of the value. Only the hash leaves the program: the password
+ * is in `envs`.
  */
 export function proxyEnvironmentDigest(envs: readonly string[]): string {
   return createHash("sha256")

@@ -3,21 +3,16 @@
 // directly (a separate container of the same image). Every one is published on 127.0.0.1 only.
 import { buildImage } from "../../test/support/harness/build";
 import type { DeployedStack } from "../../test/support/e2eStack";
+import { HOST_PORTS } from "../../test/support/ports";
 
-export const BENCH_PORTS = {
-  proxy: 18100,
-  haproxy: 18101,
-  directStatic: 18102,
-  directDynamic: 18103,
-  haproxyNoLog: 18104,
-};
+export const BENCH_PORTS = HOST_PORTS.benchFronts.ports;
 
 export type BenchPath = "/" | "/api/animals/";
 export const BENCH_PATHS: BenchPath[] = ["/api/animals/", "/"];
 /**
  * "HAProxy" writes one access-log line per request to stdout (one write(2) each, read by Docker),
  * as the proxy logs every request; "HAProxy no-log" is the same config without the per-request
- * log: the fastest this HAProxy gets, and the bar the proxy is pushed toward (issue 14).
+ * log: the fastest this HAProxy gets, and the bar the proxy is measured against.
  */
 export type FrontName = "direct" | "HAProxy" | "HAProxy no-log" | "proxy";
 export const FRONT_NAMES: FrontName[] = ["direct", "HAProxy", "HAProxy no-log", "proxy"];

@@ -1,11 +1,11 @@
 "use strict";
 
-// Serves a burst of requests to the app on a private loopback port before the real port opens
-// (issue 14). A freshly started Node process runs its code in V8's interpreter and starts with a
-// small heap: a crowd of new sessions arriving on a fresh deploy made the members, not the
-// proxy, answer some requests after 2.5 s and some never within 5 s (packet captures on the
-// stack's bridge: the time was between the request reaching Express and Express answering; the
-// same crowd sent straight to a cold member timed out too, and none did on a warmed one).
+// Serves a burst of requests to the app on a private loopback port before the real port opens.
+// A freshly started Node process runs its code in V8's interpreter and starts with a small heap:
+// a crowd of new sessions arriving on a fresh deploy made the members, not the proxy, answer some
+// requests after 2.5 s and some never within 5 s (packet captures on the stack's bridge: the time
+// was between the request reaching Express and Express answering; the same crowd sent straight to
+// a cold member timed out too, and none did on a warmed one).
 // Many connections at once, not one: the burst also warms the per-connection paths (accept,
 // HTTP parser, socket objects).
 // https://v8.dev/blog/maglev (tiers: code gets fast only after it has run a while)

@@ -3,7 +3,7 @@
 // what was pushed), so a rebuilt image rolls its services, where a tag would leave them as they are.
 import * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import { imageBuild, type StackImages } from "../images";
+import { imageBuild, type StackImages } from "../imageBuild";
 import type { StackNames } from "../naming";
 import type { Settings } from "../settings";
 

@@ -3,7 +3,7 @@
 // name. Members are published nowhere: the proxy is the stack's only door.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { MemberPool, MemberPoolArgs } from "../deployTarget";
+import type { MemberPool, MemberPoolArgs } from "../target";
 import {
   convergeConfig,
   memberRollbackConfig,

@@ -5,8 +5,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { addressInSubnet } from "../addressing";
 import type { StackNames } from "../naming";
-import { stackSubnet } from "../network";
 import type { Settings } from "../settings";
+import { stackSubnet } from "../stackSubnet";
 
 export function overlayNetwork(names: StackNames, settings: Settings, ready: pulumi.Output<void>) {
   // The manager lists the swarm's overlay networks and its own local ones: those are what an

@@ -2,9 +2,8 @@
 // publishing the port on its own node (host mode), finding the members by their service names.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackProxyArgs } from "../deployTarget";
-import { PROXY_PORT } from "../proxy";
-import { proxyEnvironment } from "../proxyEnvironment";
+import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
+import type { StackProxyArgs } from "../target";
 import {
   proxyRollbackConfig,
   proxyUpdateConfig,

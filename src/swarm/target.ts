@@ -1,7 +1,7 @@
-// Swarm mode: the same stages as single-host mode, built as Swarm services (see src/deployTarget.ts).
+// Swarm mode: the stages of src/target.ts built as Swarm services.
 import * as pulumi from "@pulumi/pulumi";
-import type { DeployTarget } from "../deployTarget";
 import type { Settings } from "../settings";
+import type { DeployTarget } from "../target";
 import { swarmImages } from "./images";
 import { ServicePool } from "./members";
 import { overlayNetwork } from "./network";

@@ -13,8 +13,9 @@ import {
   type DeployedStack,
 } from "../support/e2eStack";
 import { HttpSession, tally } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
-const PORT = 18085;
+const PORTS = HOST_PORTS.addresses.ports;
 const STACK = "e2e-addr";
 const FOREIGN = `http-infra-${STACK}-foreign`;
 
@@ -149,7 +150,7 @@ describeWithDocker("addresses that never drift", () => {
   const docker = () => stack.harness.docker;
 
   beforeAll(async () => {
-    stack = await deployStack({ stack: STACK, config: { proxyPort: PORT } });
+    stack = await deployStack({ stack: STACK, config: { proxyPort: PORTS.proxy } });
   }, 600_000);
 
   afterAll(async () => {
@@ -228,7 +229,7 @@ describeWithDocker("addresses that never drift", () => {
       image: proxyImage,
       envs: [`STATIC_APP_1=${static1}`, `STATIC_APP_2=${dynamic1}`, `DYNAMIC_APP_1=${dynamic2}`],
       networksAdvanced: [{ name: stack.run.outputs.networkName as string }],
-      ports: [{ internal: 80, external: PORT + 1, ip: "127.0.0.1" }],
+      ports: [{ internal: 80, external: PORTS.misconfiguredProxy, ip: "127.0.0.1" }],
       wait: true,
       waitTimeout: 60,
     });
@@ -237,7 +238,9 @@ describeWithDocker("addresses that never drift", () => {
       await new Promise((resolve) => setTimeout(resolve, 6_000));
       const servedBy: (string | null)[] = [];
       for (let i = 0; i < 20; i++) {
-        const reply = await new HttpSession(`http://127.0.0.1:${PORT + 1}/`).get("/");
+        const reply = await new HttpSession(`http://127.0.0.1:${PORTS.misconfiguredProxy}/`).get(
+          "/",
+        );
         expect(reply.status, `request ${i + 1}`).toBe(200);
         servedBy.push(reply.servedBy);
       }
@@ -254,7 +257,7 @@ describeWithDocker("addresses that never drift", () => {
     await expect(
       deployStack({
         stack: `${STACK}-clash`,
-        config: { proxyPort: PORT + 2, networkSubnet: taken },
+        config: { proxyPort: PORTS.refusedStackProxy, networkSubnet: taken },
       }),
     ).rejects.toThrow(`networkSubnet ${taken} overlaps network http-infra-${STACK}-net`);
     const left = await docker().listContainers({

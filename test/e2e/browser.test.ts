@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
+import { HOST_PORTS } from "../support/ports";
 
 /** Debian's chromium; playwright-core never downloads a browser of its own. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -18,7 +19,7 @@ const CHROMIUM_FLAGS = [
   "--no-first-run",
 ];
 const ARTIFACTS = "test-results/browser";
-const PORT = 18082;
+const PORT = HOST_PORTS.browser.ports.proxy;
 
 describeWithDocker("the landing page in Chromium", () => {
   let stack: DeployedStack;

@@ -1,4 +1,4 @@
-// A crowd arriving at a freshly deployed stack (issue 14): right after the deploy returns, 500 new
+// A crowd arriving at a freshly deployed stack: right after the deploy returns, 500 new
 // sessions at once, each with its own cookie jar and keep-alive connection, 20 requests each on
 // /api/animals/. Every request must be answered 200 within the 5 s a browser user would wait.
 // The numbers (p99, req/s, HAProxy beside the proxy) are the benchmark's business:
@@ -6,10 +6,10 @@
 import { expect, it } from "vitest";
 import { coldBurst, summarizeBurst } from "../support/coldBurst";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
+import { HOST_PORTS } from "../support/ports";
 import { formatSplit } from "../support/stickyLoad";
 
-/** Issue 14's e2e-cold range (PORTS.md). */
-const PORT = 18510;
+const PORT = HOST_PORTS.coldBurst.ports.proxy;
 const CLIENT_TIMEOUT_MS = 5_000;
 
 describeWithDocker("a crowd of new sessions on a freshly deployed stack", () => {

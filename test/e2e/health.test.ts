@@ -17,9 +17,10 @@ import { DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { FAILED_TO_BE_HEALTHY } from "../support/harness/resources/container";
 import { HttpSession } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
 const STACK = "e2e-health";
-const PORT = 18310;
+const PORT = HOST_PORTS.health.ports.proxy;
 const WAIT_CAP_SECONDS = 15;
 const DYNAMIC_CONTEXT = "docker-images/express-image";
 
@@ -75,8 +76,9 @@ describeWithDocker("a member that fails its healthcheck (e2e-health)", () => {
     const info = await harness.docker.getContainer(state!.id!).inspect();
     expect(info.Name).toBe(`/${name("dynamic", 1)}`);
     expect(info.State.Health?.Status).not.toBe("healthy");
-    // Members roll one at a time (src/backends.ts: each dependsOn the one before): a member that
-    // failed stops its pool there, so dynamic-2 is never created, and the proxy waits for both.
+    // Members roll one at a time (src/containers/backends.ts: each dependsOn the one before): a
+    // member that failed stops its pool there, so dynamic-2 is never created, and the proxy waits
+    // for both.
     expect(member("dynamic-2"), "dynamic-2 waits for dynamic-1").toBeUndefined();
     expect(member("proxy"), "the proxy waits for the members' addresses").toBeUndefined();
     expect(member("static-1")?.initErrors).toBeUndefined();

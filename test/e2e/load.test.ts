@@ -11,15 +11,16 @@ import {
   formatTimings,
   type DeployedStack,
 } from "../support/e2eStack";
+import { HOST_PORTS } from "../support/ports";
 import { formatSplit, stickyLoad, type StickyLoadResult } from "../support/stickyLoad";
 
-const PORT = 18150;
+const PORT = HOST_PORTS.load.ports.proxy;
 /**
- * How far each dynamic backend's share of new sessions may stray from an even share: issue 9's
- * target. New sessions have a balancer of their own (balancer://dynamic-new in the vhost
- * template) that deals them strictly in turn, whatever the sticky traffic does, so the split is
- * exact but for sessions whose first request failed over: 250/250 and 100/100 in every run seen.
- * Before that, byrequests counted sticky requests too and dealt 500/0 after uneven sticky traffic.
+ * How far each dynamic backend's share of new sessions may stray from an even share. New sessions
+ * have a balancer of their own (balancer://dynamic-new in the vhost template) that deals them
+ * strictly in turn, whatever the sticky traffic does, so the split is exact but for sessions whose
+ * first request failed over: 250/250 and 100/100 in every run seen. With one balancer for both,
+ * byrequests counted sticky requests too and dealt 500/0 after uneven sticky traffic.
  */
 const EVEN_SHARE_TOLERANCE = 0.1;
 
@@ -77,7 +78,7 @@ describeWithDocker("the stack under load", () => {
 
   it("sticky traffic on one backend does not skew how new sessions are dealt", async () => {
     // One session pinned to a member sends 300 requests: byrequests counted each of them, and then
-    // sent the next 300 new sessions to the other member (issue 9's 500/0).
+    // sent the next 300 new sessions to the other member (500/0 after uneven sticky traffic).
     const pinned = await stickyLoad({ url: stack.url, sessions: 1, requestsPerSession: 300 });
     expect(pinned.errors, "the pinned session's requests").toEqual([]);
     const fresh = await stickyLoad({ url: stack.url, sessions: 100, requestsPerSession: 2 });

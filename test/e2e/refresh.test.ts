@@ -11,9 +11,10 @@ import { ownEngine, restartOwnEngine } from "../support/dockerEngine";
 import { baseImageConfig, describeWithDocker, formatTimings } from "../support/e2eStack";
 import { DockerHarness } from "../support/harness/dockerHarness";
 import { HttpSession } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
 const STACK = "e2e-refresh";
-const PORT = 18300;
+const PORT = HOST_PORTS.refresh.ports.proxy;
 const URL = `http://127.0.0.1:${PORT}/`;
 
 describeWithDocker("pulumi up --refresh (e2e-refresh)", () => {

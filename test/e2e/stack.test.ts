@@ -11,9 +11,10 @@ import {
 } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
 import { HttpSession, tally } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
 const MANAGER_PASSWORD = "e2e-manager-password";
-const ports = { main: 18080, scale: 18081 };
+const ports = HOST_PORTS.stack.ports;
 
 describeWithDocker("the deployed stack", () => {
   let main: DeployedStack;

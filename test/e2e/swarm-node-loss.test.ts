@@ -2,7 +2,8 @@
 // stopped hard (docker stop -t 0: a power cut) while a client polls every 50 ms through ANOTHER
 // node's proxy. The lost members must come back on the live nodes, sessions pinned (ROUTEID) to a
 // lost member must get a 200 from a live one, and the suite measures the failed requests and the
-// time to full strength. Required in CI; its own bed and stack (e2e-swarm-loss, ports 18400-18459).
+// time to full strength. Required in CI; its own bed and stack (e2e-swarm-loss), on the bed's ports
+// (swarmTestBed in test/support/ports.ts).
 import type Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";

@@ -1,7 +1,7 @@
 // Swarm mode end to end: the real index.ts with `deployTarget: swarm`, applied by the harness to the
 // three-node test bed (test/support/swarm/testBed.ts), which the suite starts and removes. All
 // traffic goes to 127.0.0.1 (each node's host-mode port is published there by the bed).
-// Required in CI. Stack swarm-e2e; ports from the swarm range of PORTS.md (the bed's 18400-18412).
+// Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";

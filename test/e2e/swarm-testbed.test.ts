@@ -1,7 +1,7 @@
 // The swarm test bed itself (test/support/swarm/testBed.ts), before any suite trusts it: three
 // nodes, overlay networking across them, dnsrr names, host-mode ports reached through 127.0.0.1,
 // the registry, losing and regaining a node, and a teardown that leaves nothing on the host.
-// Required in CI; its own bed, on the swarm ports of PORTS.md (18400-18459).
+// Required in CI; its own bed, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithDocker } from "../support/e2eStack";

@@ -13,9 +13,10 @@ import { UpdateEngine, type Plan } from "../support/harness/engine";
 import { CONTAINER } from "../support/harness/inputs";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { HttpSession } from "../support/httpSession";
+import { HOST_PORTS } from "../support/ports";
 
 const STACK = "e2e-update";
-const PORT = 18250;
+const PORT = HOST_PORTS.update.ports.proxy;
 const URL = `http://127.0.0.1:${PORT}/`;
 const PASSWORD = "e2e-update-manager-password";
 const STATIC_CONTEXT = "docker-images/apache-php-image";

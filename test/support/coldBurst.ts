@@ -1,4 +1,4 @@
-// A crowd of new sessions arriving at once (issue 14): every session is one browser, with its own
+// A crowd of new sessions arriving at once: every session is one browser, with its own
 // cookie jar and its own keep-alive connection (an http.Agent with one socket), sending its
 // requests back to back. Every request has a hard client timeout; the result keeps each
 // request's latency, so the slowest request and the percentiles come from all of them, and the

@@ -209,7 +209,8 @@ describeWithPhp("proxy vhost template", () => {
           "hcmethod=GET",
           "hcuri=/healthz",
           "hcinterval=2",
-          // a busy member must miss 3 checks in a row to leave rotation (issue 9), and pass 2 to return
+          // a busy member must miss 3 checks in a row to leave rotation (one missed check on a busy
+          // member sent a whole interval's new sessions to the other), and pass 2 to return
           "hcfails=3",
           "hcpasses=2",
         ]),

@@ -47,7 +47,7 @@ try {
  *                        bring it back: HAProxy's defaults (fall 3, rise 2). With hcfails=1, one check
  *                        that missed connectiontimeout=1 on a busy but alive member took it out for a
  *                        whole interval, and every new session in that window went to the other
- *                        member (issue 9). A member that really dies is still avoided at once: the
+ *                        member. A member that really dies is still avoided at once: the
  *                        request that fails on it fails over and puts it in error state (retry=5).
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html

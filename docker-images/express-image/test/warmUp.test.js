@@ -1,6 +1,6 @@
 // warmUp.js serves a burst to the app on a throw-away loopback port before server.js opens the
-// real one (issue 14). It must send what it was asked to, spread over the connections, stop at its
-// deadline, and leave no port or socket open behind it.
+// real one, so a fresh member's first crowd meets warmed code. It must send what it was asked to,
+// spread over the connections, stop at its deadline, and leave no port or socket open behind it.
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 

@@ -48,8 +48,9 @@ export class DockerHarness {
     /** The provider's fixed waits, shortened by a test that says so (resources/types.ts). */
     waits: Partial<ProviderWaits> = {},
     /**
-     * The engine's address as DOCKER_HOST spells it (e.g. a swarm manager's tcp://127.0.0.1:18400),
-     * set while the program runs so that its own engine queries reach the same engine.
+     * The engine's address as DOCKER_HOST spells it (e.g. a swarm manager's
+     * tcp://127.0.0.1:<port>), set while the program runs so that its own engine queries reach the
+     * same engine.
      */
     readonly dockerHost?: string,
   ) {

@@ -8,8 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * The pulumi/pulumi release whose step generator the harness follows (the CHANGELOG head of the
- * source the harness cites, /work/.mirror/pulumi+pulumi/repo at v3.259.0).
+ * The pulumi/pulumi release whose step generator the harness follows: the harness cites
+ * pulumi/pulumi's source at tag v3.259.0 (`sdk/.version` there reads 3.259.0).
  */
 export const MODELLED_PULUMI_VERSION = "3.259.0";
 

@@ -1,5 +1,6 @@
 // Names, addresses and ports of the swarm test bed (test/support/swarm/testBed.ts). Every host
-// port is bound to 127.0.0.1 and lies in the swarm range of /work/team/PORTS.md (18400-18459).
+// port is bound to 127.0.0.1 and comes from the bed's range in test/support/ports.ts.
+import { HOST_PORTS } from "../ports";
 
 /** Label on every container, volume and network of the test bed: what teardown looks for. */
 export const TESTBED_LABEL = "http-infra.swarm-testbed";
@@ -43,6 +44,15 @@ export interface NodeLayout {
   proxyHostPort: number;
 }
 
+/** The node's entry in one of the bed's port lists; a node without one is an error. */
+function hostPort(list: "nodeApi" | "nodeProxy", index: number): number {
+  const port = HOST_PORTS.swarmTestBed.ports[list][index];
+  if (port === undefined) {
+    throw new Error(`test/support/ports.ts: swarmTestBed.${list} has no port for node ${index}`);
+  }
+  return port;
+}
+
 function addressInSubnet(subnet: string, hostNumber: number): string {
   const [base] = subnet.split("/");
   const octets = base.split(".").map(Number);
@@ -60,8 +70,8 @@ export const NODES: readonly NodeLayout[] = [
   role: role as NodeRole,
   // .1 is the bridge's gateway; the registry takes .9.
   address: addressInSubnet(TESTBED_SUBNET, 10 + index),
-  apiHostPort: 18400 + index,
-  proxyHostPort: 18410 + index,
+  apiHostPort: hostPort("nodeApi", index),
+  proxyHostPort: hostPort("nodeProxy", index),
 }));
 
 export const REGISTRY_IP = addressInSubnet(TESTBED_SUBNET, 9);

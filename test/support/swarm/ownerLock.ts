@@ -1,6 +1,9 @@
-// One test bed per host at a time: its names and ports are fixed, so a second suite starting a
-// bed would wipe the first one's. The owner holds a lock directory (mkdir is atomic) with its pid;
-// a lock whose process is gone is stale (a crashed run) and is taken over.
+// One test bed per host at a time: its names and ports (test/support/ports.ts) are fixed, so a
+// second suite starting a bed would wipe the first one's. One `npm test` runs its files one after
+// another, but the host's Docker engine may serve several test runs at once: several checkouts of
+// the repository on one machine, or one swarm suite run on its own beside `npm test`. So the bed's
+// owner, whichever run it belongs to, holds a lock directory in /tmp (mkdir is atomic) with its
+// pid; a lock whose process is gone is stale (a crashed run) and is taken over.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { waitFor } from "./wait";
 

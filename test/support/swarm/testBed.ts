@@ -1,11 +1,12 @@
 // A three-node Docker Swarm (1 manager + 2 workers) for the swarm e2e suites, made of
 // Docker-in-Docker nodes on the host engine, plus a registry every node can pull from.
 //
-// What the sandbox allows shapes it (issue 13): no --privileged (CAP_SYS_RESOURCE is withheld),
-// so each node gets every other capability, no seccomp/AppArmor profile, the host's cgroup
-// namespace with /sys/fs/cgroup read-write, a tmpfs on /run and a volume for /var/lib/docker. The
-// kernel has no IPVS, so swarm suites use dnsrr endpoints and host-mode published ports: a node's
-// NODE_PROXY_PORT is published on the host's 127.0.0.1 as that node's `proxyUrl`.
+// What an unprivileged test machine allows shapes it: no --privileged (CAP_SYS_RESOURCE is
+// withheld), so each node gets every other capability, no seccomp/AppArmor profile, the host's
+// cgroup namespace with /sys/fs/cgroup read-write, a tmpfs on /run and a volume for
+// /var/lib/docker. The kernel has no IPVS, so swarm suites use dnsrr endpoints and host-mode
+// published ports: a node's NODE_PROXY_PORT is published on the host's 127.0.0.1 as that node's
+// `proxyUrl`.
 //
 //   const bed = await startSwarmTestBed();
 //   ... bed.manager (dockerode), bed.managerHost (DOCKER_HOST), bed.registry, bed.nodes ...
@@ -41,7 +42,7 @@ export interface SwarmNode {
   address: string;
   /** dockerode client for this node's own engine (on 127.0.0.1). */
   api: Docker;
-  /** e.g. "tcp://127.0.0.1:18401". */
+  /** "tcp://127.0.0.1:<port>", the port from swarmTestBed.nodeApi in test/support/ports.ts. */
   apiHost: string;
   /** http://127.0.0.1:<port> reaching NODE_PROXY_PORT inside this node. */
   proxyUrl: string;
@@ -142,7 +143,7 @@ async function startNodeContainer(host: Docker, layout: NodeLayout): Promise<voi
     Labels: { [TESTBED_LABEL]: "node", [`${TESTBED_LABEL}.role`]: layout.role },
     ExposedPorts: { [`${NODE_API_PORT}/tcp`]: {}, [`${NODE_PROXY_PORT}/tcp`]: {} },
     HostConfig: {
-      // Everything --privileged would give except CAP_SYS_RESOURCE, which the sandbox withholds.
+      // Everything --privileged would give except CAP_SYS_RESOURCE, which such a machine withholds.
       CapAdd: ["ALL"],
       CapDrop: ["SYS_RESOURCE"],
       SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],

@@ -49,12 +49,13 @@ export async function createNetwork(
  * resource_docker_network_funcs.go): NetworkInspect; not found → "removing from state"
  * (undefined here); else every attribute as Docker reports it, `ipam_config` through
  * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
- * fields, so a gateway Docker reports becomes part of the state (kreuzwerker issue 54). The
- * labels are Docker's minus the ones the harness adds for its own bookkeeping (the provider adds
- * none). resourceDockerNetworkRead wraps it in a StateChangeConf (Delay 2 s, MinTimeout 5 s,
- * Timeout 30 s) whose only "pending" answer is for `Scope == "overlay"` without options, a scope
- * Docker never reports (an overlay's is "swarm"): so one inspect, 2 s after the call. On a swarm
- * manager those 2 s matter: an overlay's IPAM config is empty until Swarm has allocated it.
+ * fields, so a gateway Docker reports becomes part of the state
+ * (kreuzwerker/terraform-provider-docker issue 54). The labels are Docker's minus the ones the
+ * harness adds for its own bookkeeping (the provider adds none). resourceDockerNetworkRead wraps it
+ * in a StateChangeConf (Delay 2 s, MinTimeout 5 s, Timeout 30 s) whose only "pending" answer is for
+ * `Scope == "overlay"` without options, a scope Docker never reports (an overlay's is "swarm"): so
+ * one inspect, 2 s after the call. On a swarm manager those 2 s matter: an overlay's IPAM config is
+ * empty until Swarm has allocated it.
  */
 export async function readNetwork(
   context: DockerContext,

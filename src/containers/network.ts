@@ -1,31 +1,11 @@
-// The stack's private network: a user-defined bridge with an explicit subnet, so that every
+// Single-host mode's private network: a user-defined bridge with an explicit subnet, so that every
 // container of the stack can keep a fixed address (see src/addressing.ts for why).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { addressInSubnet, chooseSubnet, upperHalf } from "./addressing";
-import { listEngineNetworks } from "./engineNetworks";
-import type { StackNames } from "./naming";
-import type { Settings } from "./settings";
-
-/** The configured subnet, or a free one; checked against the engine's other networks. */
-export async function stackSubnet(names: StackNames, settings: Settings): Promise<string> {
-  const engine = await listEngineNetworks();
-  if (engine.networks === undefined) {
-    // Without an engine the deploy fails at its first resource anyway; say why the subnet was
-    // not checked rather than fail here on something the provider will report better.
-    pulumi.log.warn(
-      `could not list the Docker engine's networks (${engine.why}); ` +
-        `the network's subnet was not checked for overlaps`,
-    );
-  }
-  return chooseSubnet({
-    configured: settings.networkSubnet,
-    project: pulumi.getProject(),
-    stack: pulumi.getStack(),
-    networkName: names.network,
-    networks: engine.networks,
-  });
-}
+import { addressInSubnet, upperHalf } from "../addressing";
+import type { StackNames } from "../naming";
+import type { Settings } from "../settings";
+import { stackSubnet } from "../stackSubnet";
 
 export function stackNetwork(names: StackNames, settings: Settings) {
   const subnet = pulumi.output(stackSubnet(names, settings));

@@ -1,10 +1,11 @@
-// A pool of identical backend containers on the private network. None publishes a host port: the
-// proxy is the stack's only door. The pool exposes its members' real addresses for the proxy.
+// Single-host mode's backends: a pool of identical containers on the private network. None
+// publishes a host port: the proxy is the stack's only door. The pool exposes its members' real
+// addresses for the proxy.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { addressInSubnet, slots } from "./addressing";
-import type { BackendRole, StackNames } from "./naming";
-import { hostPort, ipOnNetwork } from "./proxyEnvironment";
+import { addressInSubnet, slots } from "../addressing";
+import type { BackendRole, StackNames } from "../naming";
+import { hostPort, ipOnNetwork } from "../proxyEnvironment";
 
 /** How long `pulumi up` waits for a container's healthcheck before it fails the deploy. */
 export const HEALTHY_WITHIN_SECONDS = 120;
@@ -39,6 +40,7 @@ export class BackendPool extends pulumi.ComponentResource {
   readonly addresses: pulumi.Output<string[]>;
 
   constructor(name: string, args: BackendPoolArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // The type token is part of every member's URN: renaming it would replace the members.
     super("http-infra:backends:BackendPool", name, {}, opts);
 
     // Members roll one at a time: member i+1 depends on member i, so a rebuilt image replaces

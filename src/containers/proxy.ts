@@ -1,25 +1,14 @@
-// The Apache reverse proxy: the only container that publishes a host port. Its environment is built
+// Single-host mode's proxy: the only container that publishes a host port. Its environment is built
 // from the backends' real addresses (outputs), so it is created after them and replaced when that
 // environment's content changes: no hard-coded 172.17.0.x as in the lab report. A member replaced
 // for a rebuilt image (same fixed address) leaves it running: see the options below.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { addressInSubnet, slots } from "./addressing";
+import { addressInSubnet, slots } from "../addressing";
+import type { StackNames } from "../naming";
+import { PROXY_PORT, proxyEnvironment, proxyEnvironmentDigest } from "../proxyEnvironment";
+import type { Settings } from "../settings";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
-import type { StackNames } from "./naming";
-import { proxyEnvironment, proxyEnvironmentDigest } from "./proxyEnvironment";
-import type { Settings } from "./settings";
-
-/**
- * The oldest Pulumi CLI whose engine does what the proxy's options below rely on (CHANGELOG.md of
- * pulumi/pulumi): ignoreChanges respected in delete-before-replace diffs (3.163.0, #19188), the
- * replacement_trigger option (3.208.0, #20936), and a trigger sent as an Output no longer firing on
- * its dependencies (3.226.0, #22119) — the proxy's trigger is an Output built from the members'.
- */
-export const MINIMUM_PULUMI_VERSION = "3.226.0";
-
-/** Apache listens on port 80 inside the container. */
-export const PROXY_PORT = 80;
 
 export interface ProxyArgs {
   readonly names: StackNames;
@@ -34,7 +23,8 @@ export interface ProxyArgs {
   readonly balancerManagerPassword?: pulumi.Input<string>;
   /**
    * Resolves once the engine is known to support this resource's options (index.ts,
-   * requirePulumiVersion): the proxy is not registered with an engine that would ignore them.
+   * requirePulumiVersion with src/pulumiVersion.ts): the proxy is not registered with an engine
+   * that would ignore them.
    */
   readonly engineSupported: pulumi.Input<void>;
 }
