@@ -298,7 +298,7 @@ export class UpdateEngine {
       ? { changedKeys: [], replaceKeys: [], deleteBeforeReplace: false }
       : replacedWith
         ? { changedKeys: ["replaceWith"], replaceKeys: ["replaceWith"], deleteBeforeReplace: false }
-        : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, given IgnoreChanges.
+        : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, with IgnoreChanges.
           diffInputs(args.type, args.name, priorState(old), inputs, ignoreChanges);
     // continueStepsFromDiff: `if diff.Changes == DiffSome || old.PendingReplacement`, then `if
     // diff.Replace() || triggerReplace || old.PendingReplacement`: a resource a broken chain

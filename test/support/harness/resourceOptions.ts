@@ -5,9 +5,9 @@
 // pkg/resource/deploy/source_eval.go `RegisterResource`) that step_generator.go acts on.
 //
 // Modelled (engine.ts): parent, dependsOn and property dependencies, deleteBeforeReplace,
-// ignoreChanges, replacementTrigger, replaceWith, and `version` as far as it names the provider the
-// harness models. Everything else set to a non-default value makes the harness throw, naming the option:
-// a plan must never look right because an option was dropped on the floor.
+// ignoreChanges, replacementTrigger, replaceWith, and `version` as far as it names the provider
+// the harness models. Everything else set to a non-default value makes the harness throw, naming
+// the option: a plan must never look right because an option was dropped on the floor.
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { UNKNOWN } from "./updateRules";

@@ -6,8 +6,8 @@
 // - the planned value the provider's Create/Update reads (`planned`): the bridge's proposed new
 //   state (pulumi-terraform-bridge pkg/tfshim/sdk-v2/provider2.go `Diff` → `proposedNew`, the
 //   vendored opentofu plans/objchange `ProposedNew`: a Computed attribute the config leaves out
-//   keeps its prior value) read through the SDK's config reader (helper/schema/field_reader_config.go
-//   `readPrimitive`: a missing value takes the schema's Default);
+//   keeps its prior value) read through the SDK's config reader
+//   (helper/schema/field_reader_config.go `readPrimitive`: a missing value takes its Default);
 // - the diff (`diffResource`): helper/schema/schema.go `schemaMap.diff` and its `diffString`,
 //   `diffList`, `diffSet`, `diffMap`, each attribute diff finished by `Schema.finalizeDiff`. The
 //   bridge turns a RequiresNew anywhere into a replacement (pkg/tfbridge/provider.go `Diff`:
@@ -201,7 +201,7 @@ function record(context: Context, path: string, requiresNew: boolean) {
   context.diffs.push({ path, property: context.property, requiresNew });
 }
 
-/** schemaMap.diff: one attribute, dispatched on its type; DiffSuppressFunc applied to the result. */
+/** schemaMap.diff: one attribute, dispatched on its type, its DiffSuppressFunc applied. */
 function diffAttribute(
   context: Context,
   path: string,

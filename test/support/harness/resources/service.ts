@@ -529,7 +529,10 @@ function flattenContainerSpec(name: string, spec: Record<string, any>) {
   return out;
 }
 
-/** flattenTaskSpec (with flattenTaskResources, flattenTaskRestartPolicy, flattenTaskPlacement, flattenTaskNetworksAdvanced). */
+/**
+ * flattenTaskSpec, with flattenTaskResources, flattenTaskRestartPolicy, flattenTaskPlacement and
+ * flattenTaskNetworksAdvanced.
+ */
 function flattenTaskSpec(name: string, task: Record<string, any>) {
   const out: Record<string, unknown> = {};
   if (task.ContainerSpec) out.containerSpec = flattenContainerSpec(name, task.ContainerSpec);
@@ -1000,14 +1003,20 @@ export async function removeService(context: DockerContext, id: string) {
 /**
  * The ServiceInspect a swarm manager answers for a spec the provider sent (Docker 20.10,
  * daemon/cluster/convert/service.go ServiceSpecToGRPC / serviceSpecFromGRPC): the spec as sent,
- * empty fields dropped as Go's `omitempty` drops them, the runtime "container" (`if empty runtime
- * default to container`), and the endpoint the allocator fills from the endpoint spec (mode
- * "vip" when unset). The swarm e2e suite checks this model against a real manager.
+ * empty fields dropped as Go's `omitempty` drops them, label maps in key order, the runtime
+ * "container" (`if empty runtime default to container`), and the endpoint the allocator fills
+ * from the endpoint spec (mode "vip" when unset). The swarm e2e suite checks this model against a
+ * real manager.
  */
 export function storedService(id: string, spec: ServiceSpec): InspectedService {
   const stored = JSON.parse(JSON.stringify(spec)) as Record<string, any>;
   const task = stored.TaskTemplate;
   const container = task.ContainerSpec;
+  // Go's encoding/json writes a map's keys sorted.
+  const sorted = (map: Record<string, string>) =>
+    Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  stored.Labels = sorted(stored.Labels);
+  container.Labels = sorted(container.Labels);
   for (const key of ["Labels", "Env", "Secrets", "Hostname", "Isolation"]) {
     if (!nonEmpty(container[key])) delete container[key];
   }
