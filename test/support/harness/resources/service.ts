@@ -1050,6 +1050,16 @@ function memoryOutputs(id: string, inputs: ServiceInputs, prior: Planned | undef
   return readState(plannedState, read);
 }
 
+/** update_config and rollback_config have the same fields. */
+const UPDATE_CONFIG_INPUTS = {
+  parallelism: true,
+  delay: true,
+  failureAction: true,
+  monitor: true,
+  maxFailureRatio: true,
+  order: true,
+} as const;
+
 export const service: ResourceModule = {
   type: SERVICE,
   inputs: {
@@ -1086,22 +1096,8 @@ export const service: ResourceModule = {
         publishMode: true,
       },
     },
-    updateConfig: {
-      parallelism: true,
-      delay: true,
-      failureAction: true,
-      monitor: true,
-      maxFailureRatio: true,
-      order: true,
-    },
-    rollbackConfig: {
-      parallelism: true,
-      delay: true,
-      failureAction: true,
-      monitor: true,
-      maxFailureRatio: true,
-      order: true,
-    },
+    updateConfig: UPDATE_CONFIG_INPUTS,
+    rollbackConfig: UPDATE_CONFIG_INPUTS,
     convergeConfig: { delay: true, timeout: true },
   },
   rules: {
