@@ -314,7 +314,9 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
         Image: imageWithTag(text(container.image)),
         Labels: labelMapOf(container.labels),
         Hostname: text(container.hostname),
-        // mapTypeMapValsToStringSlice: KEY=value.
+        // mapTypeMapValsToStringSlice: KEY=value, in the order a Go map yields its keys, which
+        // differs from call to call; the harness keeps the map's own order. (A reordered Env alone
+        // makes Swarm restart the tasks on a ServiceUpdate: swarmkit IsTaskDirty compares specs.)
         Env: Object.entries((container.env ?? {}) as Record<string, string>).map(
           ([key, value]) => `${key}=${value}`,
         ),
