@@ -54,11 +54,13 @@ export const convergeConfig = { delay: "2s", timeout: "3m" };
 export const restartPolicy = { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" };
 
 /**
- * How long a task may take to stop (SIGTERM, or Apache's SIGWINCH) before Swarm kills it: the
- * images' graceful stops finish within it (Express's own safety net is 9 s), and it is Docker's
- * default. Stated because the provider sends an unset one as 0 (createContainerSpec), a kill at
- * once; and with it set, the provider's delete waits until the service's containers on the
- * manager are gone (resource_docker_service_funcs.go deleteService), so the overlay has no
- * endpoint left there when `pulumi destroy`, or a network replacement, deletes it next.
+ * How long a task may take to stop (SIGTERM, or Apache's SIGWINCH) before Swarm kills it. Stated
+ * because the provider sends an unset one as 0 (createContainerSpec): a kill at once. With it set,
+ * the provider's delete waits until the service's containers on the manager are removed
+ * (resource_docker_service_funcs.go deleteService), so the overlay has no endpoint left there when
+ * `pulumi destroy`, or a network replacement, deletes it next. That wait is bounded by this same
+ * period and fails the delete when it runs out, so the period must outlast a task's whole stop:
+ * Swarm's 2 s for gossip, the graceful stop, the removal. On the test bed that took 7 s, and over
+ * 10 s (Docker's default) under load; 30 s leaves room, and a task that stops sooner is not held.
  */
-export const STOP_GRACE_PERIOD = "10s";
+export const STOP_GRACE_PERIOD = "30s";

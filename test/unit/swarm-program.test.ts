@@ -153,7 +153,7 @@ describe("swarm mode", () => {
         maxAttempts: 0,
         window: "0s",
       });
-      expect(service.inputs.taskSpec.containerSpec.stopGracePeriod, service.name).toBe("10s");
+      expect(service.inputs.taskSpec.containerSpec.stopGracePeriod, service.name).toBe("30s");
     }
   });
 
