@@ -10,6 +10,7 @@ import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
 import { HARNESS_LABEL, type DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import type { Plan } from "../support/harness/engine";
+import { inspectService, listNodes, listTasks } from "../support/harness/resources/engineApi";
 import { SECRET } from "../support/harness/resources/secret";
 import {
   createServiceSpec,

@@ -3,6 +3,7 @@
 // replaced under its services (replaceWith), and runs that stop half-way through a replacement.
 // Each rule cites pulumi/pulumi, pulumi-terraform-bridge or terraform-provider-docker at its code in
 // test/support/harness/.
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { describe, expect, it } from "vitest";
 import { UpdateEngine, type ResourceState } from "../support/harness/engine";
 import { MemoryProvider } from "../support/harness/memoryProvider";
@@ -19,7 +20,7 @@ const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op}
 interface Declared {
   type: string;
   name: string;
-  inputs: (outputs: Record<string, Record<string, any>>) => Record<string, unknown>;
+  inputs: (outputs: Record<string, PropertyMap>) => Record<string, unknown>;
   dependsOn?: Record<string, string[]>;
   deleteBeforeReplace?: boolean;
   replaceWith?: string[];
@@ -28,7 +29,7 @@ interface Declared {
 /** One run of the engine over `resources`, registered in order; outputs feed later inputs. */
 async function run(engine: UpdateEngine, resources: Declared[]) {
   engine.beginRun();
-  const outputs: Record<string, Record<string, any>> = {};
+  const outputs: Record<string, PropertyMap> = {};
   try {
     for (const resource of resources) {
       const propertyDependencies = Object.fromEntries(
@@ -95,12 +96,12 @@ describe("a service update Swarm rolled back (the provider's Update fails after 
     broken = new Set<string>();
     running = new Map<string, string>();
     serviceUpdates = 0;
-    override async create(type: string, name: string, inputs: Record<string, any>) {
+    override async create(type: string, name: string, inputs: PropertyMap) {
       const created = await super.create(type, name, inputs);
       if (type === SERVICE) this.running.set(created.id, inputs.taskSpec.containerSpec.image);
       return created;
     }
-    override async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+    override async update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
       const outputs = await super.update(old, inputs, diff);
       if (old.type !== SERVICE || diff.changedKeys.length === 0) return outputs;
       this.serviceUpdates += 1;
@@ -261,7 +262,7 @@ describe("a create-before-delete replacement whose run stops before the old one 
   it("the state keeps the replacement and marks the old one for deletion: the next run deletes it after its program, and creates nothing twice", async () => {
     class FailingUpdates extends MemoryProvider {
       failing = false;
-      override async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+      override async update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
         if (this.failing) throw new Error(`${old.name}: the update failed`);
         return super.update(old, inputs, diff);
       }

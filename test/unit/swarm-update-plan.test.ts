@@ -5,6 +5,7 @@
 import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { MemoryStack } from "../support/harness/memoryProvider";
 import { SECRET, secret } from "../support/harness/resources/secret";
@@ -62,7 +63,7 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
     endpointSpec: { mode: "dnsrr" },
   };
   /** The state Create leaves: what Read reports for the service Swarm made of these inputs. */
-  const deployedAs = (inputs: Record<string, any>) => service.memory.create(memory, inputs, "id-m");
+  const deployedAs = (inputs: PropertyMap) => service.memory.create(memory, inputs, "id-m");
   const memory = { nextAddress: () => "10.99.0.10", resolveContext: (p: string) => p };
   const withTaskSpec = (change: Record<string, unknown>) => ({
     ...member,
@@ -70,7 +71,7 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
   });
   const withContainerSpec = (change: Record<string, unknown>) =>
     withTaskSpec({ containerSpec: { ...member.taskSpec.containerSpec, ...change } });
-  const diffFrom = (deployed: Record<string, any>, news: Record<string, any>) =>
+  const diffFrom = (deployed: PropertyMap, news: PropertyMap) =>
     diffInputs(SERVICE, "m", deployedAs(deployed), news);
 
   it("the state is the provider's read-back, not the inputs: the attachment as `id`, Swarm's runtime, Go durations", () => {

@@ -382,9 +382,9 @@ export class UpdateEngine {
   private async updateStep(
     base: Omit<ResourceState, "id" | "inputs" | "outputs">,
     old: ResourceState,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     diff: InputDiff,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
     const run = this.current();
     try {
       const outputs = await this.step("update", base.name, () =>

@@ -16,7 +16,7 @@ import type { PropertyMap } from "./propertyMap";
 export interface LiveObject {
   type: string;
   name: string;
-  outputs: Record<string, any>;
+  outputs: PropertyMap;
 }
 
 export interface ProviderCall {

@@ -61,7 +61,7 @@ export async function createNetwork(
 export async function readNetwork(
   context: DockerContext,
   id: string,
-): Promise<Record<string, any> | undefined> {
+): Promise<PropertyMap | undefined> {
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const info = await context.docker
     .getNetwork(id)

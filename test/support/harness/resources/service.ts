@@ -11,13 +11,21 @@
 // restart delay sent as 0) shows as a change here as it does for a user.
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
+import type { PropertyMap } from "../propertyMap";
 import {
   planned,
   type Block,
   type CollectionAttribute,
   type PrimitiveAttribute,
 } from "../terraformSchema";
-import { durationNs, goDuration, ignoreMissing, type LabelInput } from "./engineApi";
+import {
+  durationNs,
+  goDuration,
+  ignoreMissing,
+  inspectService,
+  listNodes,
+  type LabelInput,
+} from "./engineApi";
 import { waitForState } from "./stateChange";
 import { InitializationError, type DockerContext, type ResourceModule } from "./types";
 
@@ -260,7 +268,7 @@ export const serviceSchema: Block = {
 // each key with `if v, ok := raw["key"]; ok`, which is always true: so an unset restart delay is
 // sent as 0, an unset stop_grace_period as 0, an empty healthcheck and DNS config as `{}`.
 
-type Planned = Record<string, any>;
+type Planned = PropertyMap;
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 const number = (value: unknown) => (typeof value === "number" ? value : 0);
 /** time.ParseDuration, its error ignored as the provider does (`parsed, _ :=`): "" is 0. */
@@ -424,8 +432,8 @@ export type ServiceSpec = ReturnType<typeof createServiceSpec>;
 /** What the harness reads of a ServiceInspect (the Engine API's Service object). */
 export interface InspectedService {
   ID: string;
-  Spec: Record<string, any>;
-  Endpoint?: { Spec?: { Mode?: string }; Ports?: Record<string, any>[] };
+  Spec: PropertyMap;
+  Endpoint?: { Spec?: { Mode?: string }; Ports?: PropertyMap[] };
 }
 
 /** shortDur: Go's Duration.String() with a trailing "m0s" / "h0m" trimmed. */
@@ -459,7 +467,7 @@ function labelSet(labels: Record<string, string> | undefined, own: Record<string
 }
 
 /** flattenContainerSpec: each attribute only when Docker reports it non-empty. */
-function flattenContainerSpec(name: string, spec: Record<string, any>) {
+function flattenContainerSpec(name: string, spec: PropertyMap) {
   const out: Record<string, unknown> = {};
   for (const [field, attribute] of [
     ["Command", "command"],
@@ -514,7 +522,7 @@ function flattenContainerSpec(name: string, spec: Record<string, any>) {
   }
   // flattenServiceSecrets
   if (nonEmpty(spec.Secrets)) {
-    out.secrets = (spec.Secrets as Record<string, any>[]).map((secret) => ({
+    out.secrets = (spec.Secrets as PropertyMap[]).map((secret) => ({
       secretId: secret.SecretID,
       ...(nonEmpty(secret.SecretName) && { secretName: secret.SecretName }),
       ...(secret.File && {
@@ -535,7 +543,7 @@ function flattenContainerSpec(name: string, spec: Record<string, any>) {
  * flattenTaskSpec, with flattenTaskResources, flattenTaskRestartPolicy, flattenTaskPlacement and
  * flattenTaskNetworksAdvanced.
  */
-function flattenTaskSpec(name: string, task: Record<string, any>) {
+function flattenTaskSpec(name: string, task: PropertyMap) {
   const out: Record<string, unknown> = {};
   if (task.ContainerSpec) out.containerSpec = flattenContainerSpec(name, task.ContainerSpec);
   if (task.Resources) {
@@ -581,7 +589,7 @@ function flattenTaskSpec(name: string, task: Record<string, any>) {
   out.forceUpdate = task.ForceUpdate ?? 0;
   if (nonEmpty(task.Runtime)) out.runtime = task.Runtime;
   if (nonEmpty(task.Networks)) {
-    out.networksAdvanceds = (task.Networks as Record<string, any>[]).map((network) => {
+    out.networksAdvanceds = (task.Networks as PropertyMap[]).map((network) => {
       if (nonEmpty(network.DriverOpts)) {
         unmodelled(name, "task_spec.networks_advanced.driver_opts", network.DriverOpts);
       }
@@ -598,7 +606,7 @@ function flattenTaskSpec(name: string, task: Record<string, any>) {
 }
 
 /** flattenServicePorts */
-const flattenPorts = (ports: Record<string, any>[] | undefined) =>
+const flattenPorts = (ports: PropertyMap[] | undefined) =>
   (ports ?? []).map((port) => ({
     name: port.Name ?? "",
     protocol: port.Protocol ?? "",
@@ -633,7 +641,7 @@ export function flattenService(
   const mode = spec.Mode ?? {};
   if (mode.ReplicatedJob || mode.GlobalJob) unmodelled(name, "mode (a job)", mode);
   // flattenServiceUpdateOrRollbackConfig: nothing when the spec has none.
-  const updateConfig = (config: Record<string, any> | undefined) =>
+  const updateConfig = (config: PropertyMap | undefined) =>
     config && {
       parallelism: config.Parallelism ?? 0,
       delay: shortDur(config.Delay ?? 0),
@@ -1011,7 +1019,7 @@ export async function removeService(context: DockerContext, id: string) {
  * real manager.
  */
 export function storedService(id: string, spec: ServiceSpec): InspectedService {
-  const stored = JSON.parse(JSON.stringify(spec)) as Record<string, any>;
+  const stored = JSON.parse(JSON.stringify(spec)) as PropertyMap;
   const task = stored.TaskTemplate;
   const container = task.ContainerSpec;
   // Go's encoding/json writes a map's keys sorted.

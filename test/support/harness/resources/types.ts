@@ -169,15 +169,15 @@ export interface ResourceModule {
     /** Docker refuses a second object of this type with the same `name` (an image tag moves). */
     uniqueName: boolean;
     /** The outputs the Docker behaviour would report, deterministically, without an engine. */
-    create(context: MemoryContext, inputs: Record<string, any>, id: string): Record<string, any>;
-    update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
+    create(context: MemoryContext, inputs: PropertyMap, id: string): PropertyMap;
+    update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): PropertyMap;
     /**
      * Why the engine refuses to delete the object while others exist (an error message), or
      * undefined. `live` is every object on the pretend engine, with its outputs.
      */
     refusesDelete?(
       state: ResourceState,
-      live: readonly { type: string; name: string; outputs: Record<string, any> }[],
+      live: readonly { type: string; name: string; outputs: PropertyMap }[],
     ): string | undefined;
     /**
      * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
