@@ -4,23 +4,26 @@
 // Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
 import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
 import { HARNESS_LABEL, type DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import type { Plan } from "../support/harness/engine";
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { inspectService, listNodes, listTasks } from "../support/harness/resources/engineApi";
 import { SECRET } from "../support/harness/resources/secret";
 import {
   createServiceSpec,
   flattenService,
+  planService,
   SERVICE,
-  serviceSchema,
   storedService,
   type InspectedService,
+  type ServiceInputs,
 } from "../support/harness/resources/service";
-import { planned } from "../support/harness/terraformSchema";
 import { diffInputs } from "../support/harness/updateRules";
 import { HttpSession, tally } from "../support/httpSession";
 import {
@@ -165,7 +168,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       expect(outputs, `${state.name}: its state is ServiceInspect, flattened`).toEqual(read);
       // The unit tests' model of what Swarm stores for the provider's spec, with the platforms
       // the Docker client found in the registry at create (QueryRegistry).
-      const spec = createServiceSpec(planned(serviceSchema, undefined, state.inputs), {});
+      const spec = createServiceSpec(planService(undefined, state.inputs as ServiceInputs), {});
       spec.TaskTemplate.Placement.Platforms = real.Spec.TaskTemplate?.Placement?.Platforms ?? [];
       expect(
         flattenService(storedService(state.id!, spec), {}),
@@ -323,11 +326,12 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // Swarm runs the old one. A plain `up` of the same code would make an empty update and report
     // success for this member (the unit tests show it).
     const member = () => harness.state.find((s) => s.name === "dynamic-1")!;
+    /** A service's image in its inputs or outputs (both shaped as @pulumi/docker's ServiceArgs). */
+    const imageIn = (map: PropertyMap) =>
+      (map as pulumi.Unwrap<docker.ServiceArgs>).taskSpec.containerSpec.image;
     expect(member().initErrors?.[0]).toMatch(/^service rollback completed: /);
-    const recorded = member().outputs.taskSpec.containerSpec.image;
-    expect(recorded, "the state: the broken image").toBe(
-      member().inputs.taskSpec.containerSpec.image,
-    );
+    const recorded = imageIn(member().outputs);
+    expect(recorded, "the state: the broken image").toBe(imageIn(member().inputs));
     expect(recorded).not.toBe(before);
 
     // `up --refresh` with the working code: the refresh reads the running spec back (the old
@@ -335,7 +339,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const refreshed = await harness.refresh();
     expect(refreshed.changed).toContain("dynamic-1");
     expect(member().initErrors).toBeUndefined();
-    expect(member().outputs.taskSpec.containerSpec.image).toBe(before);
+    expect(imageIn(member().outputs)).toBe(before);
     const { plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides });
     expect(touched(plan).filter((name) => name !== "dynamic-image")).toEqual([]);
   }, 300_000);
@@ -423,7 +427,9 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
   it("a changed networkSubnet replaces the overlay and every service on it, services first, and the stack serves again", async () => {
     const network = () => harness.state.find((s) => s.name === "network")!;
-    const current = network().outputs.ipamConfigs[0].subnet as string;
+    const subnet = () =>
+      (network().outputs as pulumi.Unwrap<docker.NetworkArgs>).ipamConfigs?.[0].subnet;
+    const current = subnet()!;
     const octets = current.split(".").map(Number);
     const next = `${octets[0]}.${octets[1]}.${(octets[2] + 1) % 256}.0/24`;
     const { plan } = await up({ serverName: "swarm.res.ch", networkSubnet: next });
@@ -442,7 +448,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
         steps.indexOf("create-replacement network"),
       );
     }
-    expect(network().outputs.ipamConfigs[0].subnet).toBe(next);
+    expect(subnet()).toBe(next);
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     const reply = await new HttpSession(bed.nodes[1].proxyUrl).get("/api/animals/");
     expect(reply.status).toBe(200);

@@ -9,9 +9,10 @@
 // values of the attributes Read does not touch. The next diff compares the program's inputs with
 // that, so a field the provider reads back differently (a network attachment read back as `id`, a
 // restart delay sent as 0) shows as a change here as it does for a user.
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
-import type { PropertyMap } from "../propertyMap";
 import {
   planned,
   type Block,
@@ -268,7 +269,11 @@ export const serviceSchema: Block = {
 // each key with `if v, ok := raw["key"]; ok`, which is always true: so an unset restart delay is
 // sent as 0, an unset stop_grace_period as 0, an empty healthcheck and DNS config as `{}`.
 
-type Planned = PropertyMap;
+/** The planned state: the program's inputs with the schema's defaults, shaped as a Service's args. */
+type Planned = pulumi.Unwrap<docker.ServiceArgs>;
+type PlannedTask = Planned["taskSpec"];
+export const planService = (prior: unknown, inputs: ServiceInputs) =>
+  planned(serviceSchema, prior, inputs) as Planned;
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 const number = (value: unknown) => (typeof value === "number" ? value : 0);
 /** time.ParseDuration, its error ignored as the provider does (`parsed, _ :=`): "" is 0. */
@@ -279,7 +284,7 @@ const labelMapOf = (labels: unknown) =>
   );
 
 /** createUpdateOrRollbackConfig: every field, from the planned block (defaults included). */
-function updateOrRollbackSpec(config: Planned | undefined) {
+function updateOrRollbackSpec(config: Planned["updateConfig"]) {
   if (config === undefined) return undefined;
   return {
     Parallelism: number(config.parallelism),
@@ -303,15 +308,17 @@ function imageWithTag(image: string): string {
 
 /** createServiceSpec (resource_docker_service_structures.go), from the planned state. */
 export function createServiceSpec(plannedState: Planned, extraLabels: Record<string, string>) {
-  const task = (plannedState.taskSpec ?? {}) as Planned;
-  const container = (task.containerSpec ?? {}) as Planned;
-  const health = container.healthcheck as Planned | undefined;
-  const dns = container.dnsConfig as Planned | undefined;
-  const resources = task.resources as Planned | undefined;
-  const restart = task.restartPolicy as Planned | undefined;
-  const placement = (task.placement ?? {}) as Planned;
-  const endpoint = plannedState.endpointSpec as Planned | undefined;
-  const mode = plannedState.mode as Planned | undefined;
+  const task: Partial<PlannedTask> = plannedState.taskSpec ?? {};
+  const container: Partial<PlannedTask["containerSpec"]> = task.containerSpec ?? {};
+  const health = container.healthcheck;
+  // Keyed `search` as in the schema above (@pulumi/docker names the property `searches`).
+  const dns = container.dnsConfig as
+    { nameservers?: string[]; search?: string[]; options?: string[] } | undefined;
+  const resources = task.resources;
+  const restart = task.restartPolicy;
+  const placement: NonNullable<PlannedTask["placement"]> = task.placement ?? {};
+  const endpoint = plannedState.endpointSpec;
+  const mode = plannedState.mode;
   return {
     Name: plannedState.name,
     // createServiceLabels; the harness adds its own labels for its leftovers check.
@@ -325,9 +332,7 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
         // mapTypeMapValsToStringSlice: KEY=value, in the order a Go map yields its keys, which
         // differs from call to call; the harness keeps the map's own order. (A reordered Env alone
         // makes Swarm restart the tasks on a ServiceUpdate: swarmkit IsTaskDirty compares specs.)
-        Env: Object.entries((container.env ?? {}) as Record<string, string>).map(
-          ([key, value]) => `${key}=${value}`,
-        ),
+        Env: Object.entries(container.env ?? {}).map(([key, value]) => `${key}=${value}`),
         StopGracePeriod: parseDuration(container.stopGracePeriod),
         // `containerSpec.Healthcheck = &container.HealthConfig{}` whenever the key is there.
         Healthcheck: {
@@ -345,7 +350,7 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
           ...(dns?.search?.length && { Search: dns.search }),
           ...(dns?.options?.length && { Options: dns.options }),
         },
-        Secrets: ((container.secrets ?? []) as Planned[]).map((secret) => ({
+        Secrets: (container.secrets ?? []).map((secret) => ({
           SecretID: text(secret.secretId),
           SecretName: text(secret.secretName),
           File: {
@@ -386,9 +391,9 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
         : {},
       // createPlacement
       Placement: {
-        Constraints: (placement.constraints ?? []) as string[],
+        Constraints: placement.constraints ?? [],
         MaxReplicas: number(placement.maxReplicas),
-        Platforms: ((placement.platforms ?? []) as Planned[]).map((p) => ({
+        Platforms: (placement.platforms ?? []).map((p) => ({
           Architecture: text(p.architecture),
           OS: text(p.os),
         })),
@@ -396,7 +401,8 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
       ForceUpdate: number(task.forceUpdate),
       Runtime: text(task.runtime),
       // createServiceAdvancedNetworks: the id, else the (deprecated) name, is the target.
-      Networks: ((task.networksAdvanceds ?? []) as Planned[]).map((network) => {
+      Networks: (task.networksAdvanceds ?? []).map((network) => {
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the provider still reads it
         const target = text(network.id) || text(network.name);
         if (!target) throw new Error("network 'name' or 'id' must be specified");
         return { Target: target, Aliases: network.aliases ?? [], DriverOpts: {} };
@@ -413,7 +419,7 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
     // createServiceEndpointSpec + portSetToServicePorts
     EndpointSpec: {
       Mode: text(endpoint?.mode),
-      Ports: ((endpoint?.ports ?? []) as Planned[]).map((port) => ({
+      Ports: (endpoint?.ports ?? []).map((port) => ({
         Name: text(port.name),
         Protocol: text(port.protocol),
         TargetPort: number(port.targetPort),
@@ -429,11 +435,23 @@ export type ServiceSpec = ReturnType<typeof createServiceSpec>;
 // ---------------------------------------------------------------------------------------------
 // Read: resourceDockerServiceReadRefreshFunc and the flatteners, from a ServiceInspect.
 
+/**
+ * A ServiceInspect's container spec, as dockerode types it but for the health check, which the
+ * Engine API spells `Healthcheck` (dockerode: `HealthCheck`).
+ */
+type InspectedContainerSpec = Omit<Docker.ContainerSpec, "HealthCheck"> & {
+  Healthcheck?: Docker.HealthConfig;
+};
+type InspectedTaskSpec = Docker.TaskSpecBase & { ContainerSpec?: InspectedContainerSpec };
+export type InspectedServiceSpec = Omit<Docker.ServiceSpec, "TaskTemplate"> & {
+  TaskTemplate?: InspectedTaskSpec;
+};
+
 /** What the harness reads of a ServiceInspect (the Engine API's Service object). */
 export interface InspectedService {
   ID: string;
-  Spec: PropertyMap;
-  Endpoint?: { Spec?: { Mode?: string }; Ports?: PropertyMap[] };
+  Spec: InspectedServiceSpec;
+  Endpoint?: Docker.Endpoint;
 }
 
 /** shortDur: Go's Duration.String() with a trailing "m0s" / "h0m" trimmed. */
@@ -467,7 +485,7 @@ function labelSet(labels: Record<string, string> | undefined, own: Record<string
 }
 
 /** flattenContainerSpec: each attribute only when Docker reports it non-empty. */
-function flattenContainerSpec(name: string, spec: PropertyMap) {
+function flattenContainerSpec(name: string, spec: InspectedContainerSpec) {
   const out: Record<string, unknown> = {};
   for (const [field, attribute] of [
     ["Command", "command"],
@@ -522,7 +540,7 @@ function flattenContainerSpec(name: string, spec: PropertyMap) {
   }
   // flattenServiceSecrets
   if (nonEmpty(spec.Secrets)) {
-    out.secrets = (spec.Secrets as PropertyMap[]).map((secret) => ({
+    out.secrets = spec.Secrets!.map((secret) => ({
       secretId: secret.SecretID,
       ...(nonEmpty(secret.SecretName) && { secretName: secret.SecretName }),
       ...(secret.File && {
@@ -543,7 +561,7 @@ function flattenContainerSpec(name: string, spec: PropertyMap) {
  * flattenTaskSpec, with flattenTaskResources, flattenTaskRestartPolicy, flattenTaskPlacement and
  * flattenTaskNetworksAdvanced.
  */
-function flattenTaskSpec(name: string, task: PropertyMap) {
+function flattenTaskSpec(name: string, task: InspectedTaskSpec) {
   const out: Record<string, unknown> = {};
   if (task.ContainerSpec) out.containerSpec = flattenContainerSpec(name, task.ContainerSpec);
   if (task.Resources) {
@@ -578,7 +596,7 @@ function flattenTaskSpec(name: string, task: PropertyMap) {
     out.placement = {
       ...(nonEmpty(placement.Constraints) && { constraints: placement.Constraints }),
       ...(nonEmpty(placement.Platforms) && {
-        platforms: (placement.Platforms as Record<string, string>[]).map((p) => ({
+        platforms: placement.Platforms!.map((p) => ({
           architecture: p.Architecture,
           os: p.OS,
         })),
@@ -589,7 +607,7 @@ function flattenTaskSpec(name: string, task: PropertyMap) {
   out.forceUpdate = task.ForceUpdate ?? 0;
   if (nonEmpty(task.Runtime)) out.runtime = task.Runtime;
   if (nonEmpty(task.Networks)) {
-    out.networksAdvanceds = (task.Networks as PropertyMap[]).map((network) => {
+    out.networksAdvanceds = task.Networks!.map((network) => {
       if (nonEmpty(network.DriverOpts)) {
         unmodelled(name, "task_spec.networks_advanced.driver_opts", network.DriverOpts);
       }
@@ -606,7 +624,7 @@ function flattenTaskSpec(name: string, task: PropertyMap) {
 }
 
 /** flattenServicePorts */
-const flattenPorts = (ports: PropertyMap[] | undefined) =>
+const flattenPorts = (ports: Docker.PortConfig[] | undefined) =>
   (ports ?? []).map((port) => ({
     name: port.Name ?? "",
     protocol: port.Protocol ?? "",
@@ -633,15 +651,15 @@ export function flattenService(
     endpointSpec = { mode: endpoint!.Spec!.Mode, ports: flattenPorts(endpoint!.Ports) };
   } else if (nonEmpty(spec.EndpointSpec?.Mode)) {
     // flattenServiceEndpointSpec
-    endpointSpec = { mode: spec.EndpointSpec.Mode, ports: flattenPorts(spec.EndpointSpec.Ports) };
+    endpointSpec = { mode: spec.EndpointSpec!.Mode, ports: flattenPorts(spec.EndpointSpec!.Ports) };
   } else {
     return undefined;
   }
   // flattenServiceMode
-  const mode = spec.Mode ?? {};
+  const mode: Docker.ServiceMode = spec.Mode ?? {};
   if (mode.ReplicatedJob || mode.GlobalJob) unmodelled(name, "mode (a job)", mode);
   // flattenServiceUpdateOrRollbackConfig: nothing when the spec has none.
-  const updateConfig = (config: PropertyMap | undefined) =>
+  const updateConfig = (config: Docker.UpdateConfig | undefined) =>
     config && {
       parallelism: config.Parallelism ?? 0,
       delay: shortDur(config.Delay ?? 0),
@@ -820,17 +838,15 @@ async function platformsOf(docker: Docker, image: string) {
 /** resourceDockerServiceCreate: ServiceCreate, the convergence wait, SetId, then Read. */
 async function createService(context: DockerContext, inputs: ServiceInputs) {
   const { docker } = context;
-  const plannedState = planned(serviceSchema, undefined, inputs);
+  const plannedState = planService(undefined, inputs);
   const spec = createServiceSpec(plannedState, context.labels);
   const platforms = await platformsOf(docker, spec.TaskTemplate.ContainerSpec.Image);
   if (platforms.length > 0) spec.TaskTemplate.Placement.Platforms = platforms;
   // The spec is the provider's, not dockerode's (narrower) literal types.
-  const created = (await docker.createService(
-    spec as unknown as Docker.CreateServiceOptions,
-  )) as unknown as Docker.Service;
-  const id = created.id as string;
+  const created = await docker.createService(spec as unknown as Docker.CreateServiceOptions);
+  const id = created.id;
   context.track({ kind: "service", id, name: inputs.name });
-  const converge = plannedState.convergeConfig as Planned | undefined;
+  const converge = plannedState.convergeConfig;
   if (converge) {
     const timeout = milliseconds(converge.timeout);
     try {
@@ -883,15 +899,15 @@ async function createService(context: DockerContext, inputs: ServiceInputs) {
 async function updateService(context: DockerContext, old: ResourceState, inputs: ServiceInputs) {
   const { docker } = context;
   const id = old.id!;
-  const plannedState = planned(serviceSchema, old.outputs, inputs);
+  const plannedState = planService(old.outputs, inputs);
   try {
     const service = docker.getService(id);
-    const current = await service.inspect();
+    const current = await inspectService(docker, id);
     await service.update({
       version: current.Version.Index,
       ...createServiceSpec(plannedState, context.labels),
     });
-    const converge = plannedState.convergeConfig as Planned | undefined;
+    const converge = plannedState.convergeConfig;
     if (converge) {
       const timeout = milliseconds(converge.timeout);
       try {
@@ -988,6 +1004,7 @@ async function deleteService(context: DockerContext, id: string, state: Planned)
       if (!/no such container/i.test((error as Error).message)) {
         throw new Error(
           `error on wait for container with ID '${container}': ${(error as Error).message}`,
+          { cause: error },
         );
       }
     } finally {
@@ -1019,41 +1036,51 @@ export async function removeService(context: DockerContext, id: string) {
  * real manager.
  */
 export function storedService(id: string, spec: ServiceSpec): InspectedService {
-  const stored = JSON.parse(JSON.stringify(spec)) as PropertyMap;
-  const task = stored.TaskTemplate;
-  const container = task.ContainerSpec;
+  const stored = JSON.parse(JSON.stringify(spec)) as ServiceSpec;
+  // Partial views of the copy, so that its empty fields can be dropped.
+  const task: Partial<ServiceSpec["TaskTemplate"]> = stored.TaskTemplate;
+  const container: Partial<ServiceSpec["TaskTemplate"]["ContainerSpec"]> =
+    stored.TaskTemplate.ContainerSpec;
+  const networks: Partial<ServiceSpec["TaskTemplate"]["Networks"][number]>[] =
+    stored.TaskTemplate.Networks;
+  const placement: Partial<ServiceSpec["TaskTemplate"]["Placement"]> =
+    stored.TaskTemplate.Placement;
+  const endpointSpec: Partial<ServiceSpec["EndpointSpec"]> = stored.EndpointSpec;
   // Go's encoding/json writes a map's keys sorted.
   const sorted = (map: Record<string, string>) =>
     Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   stored.Labels = sorted(stored.Labels);
-  container.Labels = sorted(container.Labels);
-  for (const key of ["Labels", "Env", "Secrets", "Hostname", "Isolation"]) {
+  stored.TaskTemplate.ContainerSpec.Labels = sorted(stored.TaskTemplate.ContainerSpec.Labels);
+  for (const key of ["Labels", "Env", "Secrets", "Hostname", "Isolation"] as const) {
     if (!nonEmpty(container[key])) delete container[key];
   }
-  for (const network of task.Networks) {
+  for (const network of networks) {
     if (!nonEmpty(network.Aliases)) delete network.Aliases;
     if (!nonEmpty(network.DriverOpts)) delete network.DriverOpts;
   }
   if (!nonEmpty(task.Networks)) delete task.Networks;
-  for (const key of ["Constraints", "Platforms"]) {
-    if (!nonEmpty(task.Placement[key])) delete task.Placement[key];
+  for (const key of ["Constraints", "Platforms"] as const) {
+    if (!nonEmpty(placement[key])) delete placement[key];
   }
-  if (!task.Placement.MaxReplicas) delete task.Placement.MaxReplicas;
+  if (!placement.MaxReplicas) delete placement.MaxReplicas;
   task.Runtime = task.Runtime || "container";
-  if (!nonEmpty(stored.EndpointSpec.Ports)) delete stored.EndpointSpec.Ports;
-  const mode = stored.EndpointSpec.Mode || "vip";
+  if (!nonEmpty(endpointSpec.Ports)) delete endpointSpec.Ports;
+  const mode = endpointSpec.Mode || "vip";
+  // As Swarm answers it: dockerode's types narrow Protocol and PublishMode to Swarm's values.
   return {
     ID: id,
-    Spec: stored,
+    Spec: stored as InspectedServiceSpec,
     Endpoint: {
       Spec: { Mode: mode },
-      ...(nonEmpty(spec.EndpointSpec.Ports) && { Ports: spec.EndpointSpec.Ports }),
+      ...(nonEmpty(spec.EndpointSpec.Ports) && {
+        Ports: spec.EndpointSpec.Ports as Docker.PortConfig[],
+      }),
     },
   };
 }
 
 function memoryOutputs(id: string, inputs: ServiceInputs, prior: Planned | undefined) {
-  const plannedState = planned(serviceSchema, prior, inputs);
+  const plannedState = planService(prior, inputs);
   const spec = createServiceSpec(plannedState, {});
   const read = flattenService(storedService(id, spec), {});
   if (!read) throw new Error(`harness: service ${inputs.name} has no endpoint mode`);
@@ -1131,7 +1158,7 @@ export const service: ResourceModule = {
       throw new Error("harness: an auto-named docker.Service (no `name`) is not modelled");
     }
     // The schema's ConflictsWith: converge_config can't go with mode.0.global (set at all).
-    if (inputs.mode?.global !== undefined && inputs.convergeConfig) {
+    if ((inputs as ServiceInputs).mode?.global !== undefined && inputs.convergeConfig) {
       throw new Error(
         `"converge_config": conflicts with mode.0.global (service ${inputs.name}): the provider ` +
           `can't wait for a global service to converge`,
@@ -1141,7 +1168,14 @@ export const service: ResourceModule = {
   },
   docker: {
     read: async (context, state) =>
-      (await readService(context, state.id!, state.outputs.name, state.outputs))?.outputs,
+      (
+        await readService(
+          context,
+          state.id!,
+          state.outputs.name as string,
+          state.outputs as Planned,
+        )
+      )?.outputs,
     create: (context, inputs) =>
       context.timed("deploy", () => createService(context, inputs as ServiceInputs)),
     update: (context, old, inputs, diff) =>
@@ -1151,7 +1185,7 @@ export const service: ResourceModule = {
         ? Promise.resolve(old.outputs)
         : context.timed("deploy", () => updateService(context, old, inputs as ServiceInputs)),
     delete: (context, state) =>
-      context.timed("teardown", () => deleteService(context, state.id!, state.outputs)),
+      context.timed("teardown", () => deleteService(context, state.id!, state.outputs as Planned)),
   },
   memory: {
     uniqueName: true,
@@ -1159,6 +1193,6 @@ export const service: ResourceModule = {
     update: (old, inputs, diff) =>
       diff.changedKeys.length === 0
         ? old.outputs
-        : memoryOutputs(old.id!, inputs as ServiceInputs, old.outputs),
+        : memoryOutputs(old.id!, inputs as ServiceInputs, old.outputs as Planned),
   },
 };
