@@ -16,6 +16,7 @@ import { HARNESS_LABEL } from "../support/harness/dockerHarness";
 import { DockerProvider } from "../support/harness/dockerProvider";
 import type { ResourceState } from "../support/harness/engine";
 import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { diffInputs } from "../support/harness/updateRules";
 
 const STACK = "e2e-round-trip";
@@ -53,8 +54,12 @@ describeWithDocker("each resource type reads back as it was declared (e2e-round-
   }
 
   /** The next run's diff: the same inputs, checked again, against what Read reported. */
-  const nextDiff = (type: string, name: string, declared: Record<string, unknown>, read: any) =>
-    diffInputs(type, name, { ...read }, provider.check(type, name, declared));
+  const nextDiff = (
+    type: string,
+    name: string,
+    declared: Record<string, unknown>,
+    read: PropertyMap,
+  ) => diffInputs(type, name, { ...read }, provider.check(type, name, declared));
 
   beforeAll(async () => {
     for (const candidate of BASES) {
@@ -139,25 +144,32 @@ describeWithDocker("each resource type reads back as it was declared (e2e-round-
     const subnet = (networkState.inputs.ipamConfigs as { subnet: string }[])[0].subnet;
     const container = {
       name: `${PREFIX}-member`,
-      image: imageState.outputs.repoDigest,
+      image: imageState.outputs.repoDigest as string,
       hostname: `${PREFIX}-member`,
       envs: ["PORT=3000"],
       labels: [{ label: "http-infra.role", value: "member" }],
       networksAdvanced: [
-        { name: networkState.outputs.name, ipv4Address: subnet.replace(/\.0\/24$/, ".3") },
+        {
+          name: networkState.outputs.name as string,
+          ipv4Address: subnet.replace(/\.0\/24$/, ".3"),
+        },
       ],
       restart: "unless-stopped",
       wait: true,
       waitTimeout: 60,
       destroyGraceSeconds: 10,
     };
-    const { read } = await roundTrip(CONTAINER, "member", container);
+    const { read: member } = await roundTrip(CONTAINER, "member", container);
+    const read = member as {
+      networkDatas: { ipAddress: string }[];
+      healthcheck: { tests: string[] };
+    };
     expect(read.networkDatas[0].ipAddress, "from Docker").toBe(subnet.replace(/\.0\/24$/, ".3"));
     expect(read.healthcheck.tests, "the image's HEALTHCHECK, read back").toEqual([
       "CMD-SHELL",
       "true",
     ]);
-    expect(nextDiff(CONTAINER, "member", container, read)).toMatchObject({
+    expect(nextDiff(CONTAINER, "member", container, member)).toMatchObject({
       changedKeys: [],
       replaceKeys: [],
     });

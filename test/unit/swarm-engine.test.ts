@@ -3,6 +3,8 @@
 // replaced under its services (replaceWith), and runs that stop half-way through a replacement.
 // Each rule cites pulumi/pulumi, pulumi-terraform-bridge or terraform-provider-docker at its code in
 // test/support/harness/.
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type { PropertyMap } from "../support/harness/propertyMap";
 import { describe, expect, it } from "vitest";
 import { UpdateEngine, type ResourceState } from "../support/harness/engine";
@@ -15,6 +17,8 @@ import type { InputDiff } from "../support/harness/updateRules";
 import type { Registration } from "../support/pulumiProgram";
 
 const urn = (type: string, name: string) => `urn:pulumi:unit::http-infra::${type}::${name}`;
+/** A service's inputs or outputs, shaped as @pulumi/docker types a Service's args. */
+const asService = (map: PropertyMap) => map as pulumi.Unwrap<docker.ServiceArgs>;
 const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
 
 interface Declared {
@@ -73,7 +77,7 @@ const service = (name: string, image: string, network?: string): Declared => ({
     name,
     taskSpec: {
       containerSpec: { image },
-      ...(network && { networksAdvanceds: [{ id: outputs[network].id }] }),
+      ...(network && { networksAdvanceds: [{ id: outputs[network].id as string }] }),
       restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
     },
     mode: { replicated: { replicas: 1 } },
@@ -98,14 +102,15 @@ describe("a service update Swarm rolled back (the provider's Update fails after 
     serviceUpdates = 0;
     override async create(type: string, name: string, inputs: PropertyMap) {
       const created = await super.create(type, name, inputs);
-      if (type === SERVICE) this.running.set(created.id, inputs.taskSpec.containerSpec.image);
+      if (type === SERVICE)
+        this.running.set(created.id, asService(inputs).taskSpec.containerSpec.image);
       return created;
     }
     override async update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
       const outputs = await super.update(old, inputs, diff);
       if (old.type !== SERVICE || diff.changedKeys.length === 0) return outputs;
       this.serviceUpdates += 1;
-      const image = inputs.taskSpec.containerSpec.image;
+      const image = asService(inputs).taskSpec.containerSpec.image;
       if (this.broken.has(image)) throw new InitializationError(old.id!, outputs, [ROLLED_BACK]);
       this.running.set(old.id!, image);
       return outputs;
@@ -114,7 +119,7 @@ describe("a service update Swarm rolled back (the provider's Update fails after 
       const outputs = await super.read(state);
       if (!outputs || state.type !== SERVICE) return outputs;
       const image = this.running.get(state.id!)!;
-      const { taskSpec } = outputs;
+      const { taskSpec } = asService(outputs);
       return {
         ...outputs,
         taskSpec: { ...taskSpec, containerSpec: { ...taskSpec.containerSpec, image } },
@@ -123,7 +128,8 @@ describe("a service update Swarm rolled back (the provider's Update fails after 
   }
 
   const image = (engine: UpdateEngine) =>
-    engine.resources.find((r) => r.name === "member")!.outputs.taskSpec.containerSpec.image;
+    asService(engine.resources.find((r) => r.name === "member")!.outputs).taskSpec.containerSpec
+      .image;
 
   it("the failed up stores the new image with InitErrors; the next unchanged up makes an empty update and succeeds while Swarm runs the old one", async () => {
     const provider = new RollingBackProvider();
@@ -134,7 +140,9 @@ describe("a service update Swarm rolled back (the provider's Update fails after 
     await expect(run(engine, [service("member", "r/m@sha256:bad")])).rejects.toThrow(ROLLED_BACK);
     const [failed] = engine.resources;
     expect(failed.initErrors).toEqual([ROLLED_BACK]);
-    expect(failed.inputs.taskSpec.containerSpec.image, "the new inputs").toBe("r/m@sha256:bad");
+    expect(asService(failed.inputs).taskSpec.containerSpec.image, "the new inputs").toBe(
+      "r/m@sha256:bad",
+    );
     expect(image(engine), "the planned outputs, not read back").toBe("r/m@sha256:bad");
     expect(provider.running.get(failed.id!), "what Swarm runs").toBe("r/m@sha256:good");
 
@@ -208,7 +216,7 @@ describe("a network replaced under its services", () => {
       "create-replacement member",
     ]);
     const [net, member] = engine.resources;
-    expect(member.outputs.taskSpec.networksAdvanceds[0].id).toBe(net.id);
+    expect(asService(member.outputs).taskSpec.networksAdvanceds?.[0].id).toBe(net.id);
   });
 
   it("an unchanged network leaves the service alone, replaceWith or not", async () => {
@@ -254,7 +262,7 @@ describe("a create-before-delete replacement whose run stops before the old one 
     ...service("proxy", image),
     inputs: (outputs) => ({
       ...service("proxy", image).inputs(outputs),
-      labels: [{ label: "secret", value: outputs.secret.id }],
+      labels: [{ label: "secret", value: outputs.secret.id as string }],
     }),
     dependsOn: { labels: ["secret"] },
   });
@@ -275,7 +283,7 @@ describe("a create-before-delete replacement whose run stops before the old one 
       "the update failed",
     );
     const secrets = engine.resources.filter((r) => r.name === "secret");
-    expect(secrets.map((r) => [r.inputs.name, r.delete === true])).toEqual([
+    expect(secrets.map((r) => [r.inputs.name as string, r.delete === true])).toEqual([
       ["secret-Yg==", false],
       ["secret-YQ==", true],
     ]);

@@ -124,7 +124,7 @@ describe("swarm mode", () => {
     for (const service of ofType(run, SERVICE)) {
       // By id: the provider reads the attachment back as `id`; a `name` would replace the service
       // on every run.
-      expect(service.inputs.taskSpec.networksAdvanceds, service.name).toEqual([
+      expect(taskSpec(service).networksAdvanceds, service.name).toEqual([
         { id: "net-http-infra-sw-net" },
       ]);
     }
@@ -155,13 +155,13 @@ describe("swarm mode", () => {
   it("every service states its whole restart policy (Swarm's defaults) and a stop grace period", () => {
     for (const service of ofType(run, SERVICE)) {
       // Unset fields would be sent as 0 (a restart loop, a kill at once) and read back as "0s".
-      expect(service.inputs.taskSpec.restartPolicy, service.name).toEqual({
+      expect(taskSpec(service).restartPolicy, service.name).toEqual({
         condition: "any",
         delay: "5s",
         maxAttempts: 0,
         window: "0s",
       });
-      expect(service.inputs.taskSpec.containerSpec.stopGracePeriod, service.name).toBe("30s");
+      expect(taskSpec(service).containerSpec.stopGracePeriod, service.name).toBe("30s");
     }
   });
 

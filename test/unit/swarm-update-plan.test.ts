@@ -5,6 +5,8 @@
 import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type { PropertyMap } from "../support/harness/propertyMap";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { MemoryStack } from "../support/harness/memoryProvider";
@@ -63,7 +65,8 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
     endpointSpec: { mode: "dnsrr" },
   };
   /** The state Create leaves: what Read reports for the service Swarm made of these inputs. */
-  const deployedAs = (inputs: PropertyMap) => service.memory.create(memory, inputs, "id-m");
+  const deployedAs = (inputs: PropertyMap) =>
+    service.memory.create(memory, inputs, "id-m") as pulumi.Unwrap<docker.ServiceArgs>;
   const memory = { nextAddress: () => "10.99.0.10", resolveContext: (p: string) => p };
   const withTaskSpec = (change: Record<string, unknown>) => ({
     ...member,
@@ -85,8 +88,8 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
       startPeriod: "0s",
       retries: 0,
     });
-    expect(state.updateConfig.maxFailureRatio, "strconv.FormatFloat(…, 'f', 1, 64)").toBe("0.0");
-    expect(state.updateConfig.monitor, "the schema's default").toBe("5s");
+    expect(state.updateConfig?.maxFailureRatio, "strconv.FormatFloat(…, 'f', 1, 64)").toBe("0.0");
+    expect(state.updateConfig?.monitor, "the schema's default").toBe("5s");
   });
 
   it("the same inputs again: no change", () => {
@@ -109,6 +112,7 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
     (_, restartPolicy) => {
       const partial = withTaskSpec({ restartPolicy });
       expect(deployedAs(partial).taskSpec.restartPolicy).toMatchObject({
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers `any`
         delay: expect.any(String),
       });
       const diff = diffFrom(partial, partial);
@@ -152,7 +156,7 @@ describe("the provider's diff of a deployed service against new inputs (docker_s
 
   it('max_failure_ratio "0" against the read-back "0.0" is no change (suppressEquivalentFloatRatio)', () => {
     const state = deployedAs(member);
-    expect(state.updateConfig.maxFailureRatio).toBe("0.0");
+    expect(state.updateConfig?.maxFailureRatio).toBe("0.0");
     expect(diffInputs(SERVICE, "m", state, member).changedKeys).toEqual([]);
   });
 

@@ -55,7 +55,7 @@ export class MemoryProvider implements Provider {
       }
     }
     const outputs = module.memory.create(this.context, inputs, id);
-    this.live.set(id, { type, name: inputs.name ?? name, outputs });
+    this.live.set(id, { type, name: (inputs.name as string | undefined) ?? name, outputs });
     return { id, outputs };
   }
 

@@ -79,13 +79,14 @@ function zero(type: Primitive): string | number | boolean {
 function asString(value: Value): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "boolean") return value ? "true" : "false";
-  return String(value);
+  // A number or a string here: the primitives a schema attribute holds.
+  return String(value as number | string);
 }
 
 /** A collection value as a list of elements (a MaxItems:1 block's object is one element). */
 function elements(attribute: CollectionAttribute, value: Value): unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (attribute.maxItems === 1) return [value];
   throw new Error(`harness: ${attribute.tf} should be a list, got ${JSON.stringify(value)}`);
 }

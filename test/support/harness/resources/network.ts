@@ -1,6 +1,8 @@
 // docker.Network: pulumi-docker bridges kreuzwerker/terraform-provider-docker's `docker_network`
 // (internal/provider/resource_docker_network.go for the schema, resource_docker_network_funcs.go
 // for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import { labelMap, waitForState, type LabelInput } from "./engineApi";
@@ -213,9 +215,10 @@ export const network: ResourceModule = {
       const user = live.find(
         (object) =>
           object.type === SERVICE &&
-          (object.outputs.taskSpec?.networksAdvanceds ?? []).some(
-            (attachment: { id?: string }) => attachment.id === state.id,
-          ),
+          (
+            (object.outputs as Partial<pulumi.Unwrap<docker.ServiceArgs>>).taskSpec
+              ?.networksAdvanceds ?? []
+          ).some((attachment) => attachment.id === state.id),
       );
       return user && `network ${state.id} is in use by service ${user.name}`;
     },
