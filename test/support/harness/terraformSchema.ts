@@ -80,7 +80,8 @@ function asString(value: Value): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "boolean") return value ? "true" : "false";
   // A number or a string here: the primitives a schema attribute holds.
-  return String(value as number | string);
+  const primitive = value as number | string;
+  return String(primitive);
 }
 
 /** A collection value as a list of elements (a MaxItems:1 block's object is one element). */
