@@ -4,7 +4,12 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
-import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
+import {
+  proxyRollbackConfig,
+  proxyUpdateConfig,
+  restartPolicy,
+  STOP_GRACE_PERIOD,
+} from "./policies";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
 
 /**
@@ -78,12 +83,14 @@ export function proxyService(args: StackProxyArgs): docker.Service {
               fileMode: 0o400,
             },
           ],
+          stopGracePeriod: STOP_GRACE_PERIOD,
         },
+        // By id, as the provider reads it back (see members.ts).
         networksAdvanceds: [{ id: args.network.id }],
         placement: settings.proxyNodeLabel
           ? { constraints: [nodeLabelConstraint(settings.proxyNodeLabel)] }
           : undefined,
-        restartPolicy: { condition: "any" },
+        restartPolicy,
       },
       // One task per node. The provider can't wait for a global service to converge (its schema
       // refuses converge_config with mode.0.global): each node's proxy answers once healthy.
@@ -104,7 +111,8 @@ export function proxyService(args: StackProxyArgs): docker.Service {
       updateConfig: proxyUpdateConfig,
       rollbackConfig: proxyRollbackConfig,
     },
-    // The name is fixed, and so is each node's host port.
-    { deleteBeforeReplace: true },
+    // The name is fixed, and so is each node's host port. A new network replaces it, first (see
+    // members.ts).
+    { deleteBeforeReplace: true, replaceWith: [args.network] },
   );
 }
