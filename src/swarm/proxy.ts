@@ -7,12 +7,6 @@ import type { StackProxyArgs } from "../target";
 import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
 
-/**
- * How long the proxy trusts a member's DNS answer (BalancerMember `addressttl`, Apache 2.4.59+): a
- * member rescheduled on another node has a new address, found again within this many seconds.
- */
-export const MEMBER_ADDRESS_TTL_SECONDS = 5;
-
 export interface SwarmProxyEnvironmentArgs {
   staticAddresses: readonly string[];
   dynamicAddresses: readonly string[];
@@ -28,7 +22,9 @@ export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<s
   const env = Object.fromEntries(
     lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
-  env.BALANCER_MEMBER_ADDRESS_TTL = String(MEMBER_ADDRESS_TTL_SECONDS);
+  // A member's node can die without a word: a new connection per request fails over within the
+  // connect timeout where a pooled one would hang (docs/swarm.md, "Node loss").
+  env.BALANCER_MEMBER_CONNECTIONS = "per-request";
   if (args.balancerManagerPasswordFile !== undefined) {
     env.BALANCER_MANAGER_USER = args.balancerManagerUser;
     env.BALANCER_MANAGER_PASSWORD_FILE = args.balancerManagerPasswordFile;

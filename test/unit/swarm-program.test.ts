@@ -170,14 +170,14 @@ describe("swarm mode", () => {
     }
   });
 
-  it("the proxy finds members by service name and looks them up again every 5 s", () => {
+  it("the proxy finds members by service name, with a new connection per request (a lost node's members fail over instead of hanging)", () => {
     const env = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
     expect(env).toMatchObject({
       STATIC_APP_1: "http-infra-sw-static-1:80",
       STATIC_APP_2: "http-infra-sw-static-2:80",
       DYNAMIC_APP_1: "http-infra-sw-dynamic-1:3000",
       DYNAMIC_APP_2: "http-infra-sw-dynamic-2:3000",
-      BALANCER_MEMBER_ADDRESS_TTL: "5",
+      BALANCER_MEMBER_CONNECTIONS: "per-request",
       SERVER_NAME: "demo.res.ch",
     });
   });

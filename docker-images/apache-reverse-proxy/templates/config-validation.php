@@ -155,7 +155,7 @@ function readMembers(array $env, string $prefix, string $description, string $ex
  *   staticMembers: list<string>,
  *   dynamicMembers: list<string>,
  *   balancerManager: null|array{user: string, htpasswdFile: string},
- *   memberAddressTtl: null|int
+ *   memberConnections: 'pooled'|'per-request'
  * }
  */
 function readProxySettings(array $env): array
@@ -207,19 +207,15 @@ function readProxySettings(array $env): array
         $balancerManager = ['user' => $user, 'htpasswdFile' => $htpasswdFile];
     }
 
-    // How long a member's DNS answer is trusted (BalancerMember addressttl, Apache 2.4.59+), for
-    // members found by name whose address can change (Swarm services). Unset: Apache's default,
-    // resolved once. https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (addressttl)
-    $addressTtl = null;
-    $ttl = $env['BALANCER_MEMBER_ADDRESS_TTL'] ?? '';
-    if ($ttl !== '') {
-        if (preg_match('/^[1-9][0-9]{0,4}$/D', $ttl) !== 1 || (int) $ttl > 86400) {
-            throw new ConfigError(
-                'BALANCER_MEMBER_ADDRESS_TTL must be whole seconds from 1 to 86400 (got '
-                . quoteForMessage($ttl) . ')'
-            );
-        }
-        $addressTtl = (int) $ttl;
+    // How the proxy connects to its members: `pooled` (the default) keeps connections open and
+    // reuses them; `per-request` opens one for each request, for members that can vanish with
+    // their host (Swarm services on a node that dies): see config-template.php.
+    $memberConnections = optionalValue($env, 'BALANCER_MEMBER_CONNECTIONS', 'pooled');
+    if (!in_array($memberConnections, ['pooled', 'per-request'], true)) {
+        throw new ConfigError(
+            'BALANCER_MEMBER_CONNECTIONS must be "pooled" or "per-request" (got '
+            . quoteForMessage($memberConnections) . ')'
+        );
     }
 
     return [
@@ -227,6 +223,6 @@ function readProxySettings(array $env): array
         'staticMembers' => $staticMembers,
         'dynamicMembers' => $dynamicMembers,
         'balancerManager' => $balancerManager,
-        'memberAddressTtl' => $addressTtl,
+        'memberConnections' => $memberConnections,
     ];
 }
