@@ -5,7 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
 import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
+import { PROXY_CONFIG_ID_TEMPLATE, proxyConfigDigest, proxyReadyChecks } from "./proxyReady";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
+import type { SwarmNode } from "./swarmNodes";
 
 export interface SwarmProxyEnvironmentArgs {
   staticAddresses: readonly string[];
@@ -38,25 +40,37 @@ export function nodeLabelConstraint(label: string): string {
   return `node.labels.${label.slice(0, at)}==${label.slice(at + 1)}`;
 }
 
-export function proxyService(args: StackProxyArgs): docker.Service {
+/**
+ * The proxy service, and on each of its nodes a check that `pulumi up` waits for (proxyReady.ts).
+ * The returned name resolves once every check has converged, so a check that fails fails the run.
+ */
+export function proxyService(
+  args: StackProxyArgs,
+  /** The nodes that run a proxy task (preflight.ts). */
+  nodes: pulumi.Output<SwarmNode[]>,
+): { service: docker.Service; name: pulumi.Output<string> } {
   const { names, settings } = args;
   const secret =
     args.balancerManagerPassword === undefined
       ? undefined
       : balancerManagerSecret(names, args.balancerManagerPassword);
-  const env = pulumi
-    .all([args.staticAddresses, args.dynamicAddresses])
-    .apply(([staticAddresses, dynamicAddresses]) =>
-      swarmProxyEnvironment({
+  const configured = pulumi
+    .all([args.staticAddresses, args.dynamicAddresses, args.image, secret?.name])
+    .apply(([staticAddresses, dynamicAddresses, image, secretName]) => {
+      const env = swarmProxyEnvironment({
         staticAddresses,
         dynamicAddresses,
         serverName: settings.serverName,
         balancerManagerUser: settings.balancerManagerUser,
         balancerManagerPasswordFile: secret && PASSWORD_FILE,
-      }),
-    );
+      });
+      const digest = proxyConfigDigest(env, image, secretName);
+      // Each task reports its node and this digest on /proxy-healthz (X-Proxy-Config).
+      return { env: { ...env, PROXY_CONFIG_ID: PROXY_CONFIG_ID_TEMPLATE(digest) }, digest };
+    });
+  const env = configured.apply(({ env }) => env);
 
-  return new docker.Service(
+  const proxy = new docker.Service(
     "proxy",
     {
       name: names.proxy,
@@ -82,7 +96,7 @@ export function proxyService(args: StackProxyArgs): docker.Service {
         restartPolicy: { condition: "any" },
       },
       // One task per node. The provider can't wait for a global service to converge (its schema
-      // refuses converge_config with mode.0.global): each node's proxy answers once healthy.
+      // refuses converge_config with mode.0.global): the checks below are what `up` waits for.
       mode: { global: true },
       endpointSpec: {
         mode: "dnsrr",
@@ -103,4 +117,18 @@ export function proxyService(args: StackProxyArgs): docker.Service {
     // The name is fixed, and so is each node's host port.
     { deleteBeforeReplace: true },
   );
+  // The nodes are known before anything is declared (the preflight asked the manager), so the
+  // checks show in a preview too.
+  const checks = nodes.apply((proxyNodes) =>
+    proxyReadyChecks({
+      names,
+      nodes: proxyNodes,
+      proxy,
+      image: args.image,
+      network: args.network,
+      digest: configured.apply(({ digest }) => digest),
+    }),
+  );
+  const ready = checks.apply((services) => pulumi.all(services.map((service) => service.id)));
+  return { service: proxy, name: pulumi.all([proxy.name, ready]).apply(([name]) => name) };
 }

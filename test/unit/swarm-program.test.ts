@@ -2,7 +2,7 @@
 // runtime. The manager's answers (its nodes, its networks) are mocked.
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
-import type { SwarmNodes } from "../../src/swarm/swarmNodes";
+import type { SwarmNode, SwarmNodes } from "../../src/swarm/swarmNodes";
 import { secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
@@ -13,19 +13,28 @@ import {
 } from "../support/pulumiProgram";
 import { unitMocks } from "../support/unitMocks";
 
+/** `count` active nodes named node-1..node-count, with ids id1..; `labels` on every node. */
+const swarmOf = (count: number, labels: Record<string, string> = {}): SwarmNodes => ({
+  nodes: Array.from({ length: count }, (_, i): SwarmNode => ({
+    id: `id${i + 1}`,
+    hostname: `node-${i + 1}`,
+    labels,
+    availability: "active",
+  })),
+});
 const engine = vi.hoisted(() => ({
   networks: [] as EngineNetwork[],
-  nodes: { count: 3 } as SwarmNodes,
+  nodes: undefined as unknown as SwarmNodes,
 }));
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: engine.networks }),
 }));
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => engine.nodes,
+  listSwarmNodes: async () => engine.nodes,
 }));
 beforeEach(() => {
   engine.networks = [];
-  engine.nodes = { count: 3 };
+  engine.nodes = swarmOf(3);
 });
 
 const IMAGE = "docker:index/image:Image";
@@ -43,7 +52,8 @@ const named = (run: ProgramRun, type: string, name: string): RecordedResource =>
   if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
   return found;
 };
-const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => s.name !== "proxy");
+const isProxy = (name: string) => name === "proxy" || name.startsWith("proxy-ready-");
+const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => !isProxy(s.name));
 
 /** Runs the program and records every registration, even of a run that fails. */
 async function attempt(config: Record<string, string | number>, secrets = {}) {
@@ -66,7 +76,7 @@ describe("swarm mode", () => {
   let run: ProgramRun;
 
   beforeAll(async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     run = await runProgram({
       stack: "sw",
       config: SWARM,
@@ -81,7 +91,16 @@ describe("swarm mode", () => {
       ofType(run, SERVICE)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"]);
+    ).toEqual([
+      "dynamic-1",
+      "dynamic-2",
+      "proxy",
+      "proxy-ready-node-1",
+      "proxy-ready-node-2",
+      "proxy-ready-node-3",
+      "static-1",
+      "static-2",
+    ]);
   });
 
   it("pushes the three images under the registry, with their base image as a build arg", () => {
@@ -97,7 +116,7 @@ describe("swarm mode", () => {
 
   it("services run the pushed image by repoDigest, not by tag, so a rebuilt image rolls them", () => {
     for (const service of ofType(run, SERVICE)) {
-      const kind = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
+      const kind = isProxy(service.name) ? "proxy" : service.name.split("-")[0];
       expect(service.inputs.taskSpec.containerSpec.image, service.name).toBe(
         `sha256:${`${kind}-image`.padEnd(64, "0")}`,
       );
@@ -196,6 +215,61 @@ describe("swarm mode", () => {
     expect(proxy.inputs.taskSpec.placement).toBeUndefined();
   });
 
+  it("`up` waits for every node's proxy: on each node a replicated check, pinned there, that converges once that node's proxy reports the new configuration", () => {
+    const proxyEnv = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
+    // Swarm expands {{.Node.ID}} per task: each proxy names its node next to the digest.
+    expect(proxyEnv.PROXY_CONFIG_ID).toMatch(/^\{\{\.Node\.ID\}\}-[0-9a-f]{16}$/);
+    const digest = proxyEnv.PROXY_CONFIG_ID.split("-").pop();
+    for (const n of [1, 2, 3]) {
+      const check = named(run, SERVICE, `proxy-ready-node-${n}`);
+      expect(check.inputs.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
+      expect(check.inputs.mode).toEqual({ replicated: { replicas: 1 } });
+      expect(check.inputs.taskSpec.placement).toEqual({ constraints: [`node.id==id${n}`] });
+      expect(check.inputs.convergeConfig, "what the provider waits with").toBeDefined();
+      const [kind, probe] = check.inputs.taskSpec.containerSpec.healthcheck.tests;
+      expect(kind).toBe("CMD-SHELL");
+      expect(probe).toContain(`X-Proxy-Config: id${n}-${digest}`);
+      expect(probe).toContain("tasks.http-infra-sw-proxy");
+      // Failed probes must not count while the proxy rolls towards this node.
+      expect(check.inputs.taskSpec.containerSpec.healthcheck.startPeriod).toBe(
+        check.inputs.convergeConfig.timeout,
+      );
+      expect(check.inputs.taskSpec.networksAdvanceds).toEqual(
+        named(run, SERVICE, "proxy").inputs.taskSpec.networksAdvanceds,
+      );
+    }
+  });
+
+  it("the checks are updated after the proxy: each depends on it", async () => {
+    const registrations = new Map<string, string[]>();
+    const mocks = unitMocks();
+    await runProgram({
+      stack: "sw",
+      config: SWARM,
+      newResource: async (args, registration) => {
+        registrations.set(args.name, registration.dependencies);
+        return mocks.newResource(args);
+      },
+    });
+    for (const n of [1, 2, 3]) {
+      expect(
+        registrations.get(`proxy-ready-node-${n}`)?.some((urn) => urn.endsWith("::proxy")),
+        `proxy-ready-node-${n}`,
+      ).toBe(true);
+    }
+  });
+
+  it("a new digest for any change of the proxy's configuration, the same digest for the same one", async () => {
+    const digestOf = async (config: Record<string, string | number>) => {
+      const { run } = await attempt({ ...SWARM, ...config });
+      return named(await run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env.PROXY_CONFIG_ID;
+    };
+    const base = await digestOf({});
+    expect(await digestOf({})).toBe(base);
+    expect(await digestOf({ serverName: "other.example" })).not.toBe(base);
+    expect(await digestOf({ dynamicBackends: 3 })).not.toBe(base);
+  });
+
   it("the password reaches the proxy only as a secret file: never in the service's env", () => {
     const proxy = named(run, SERVICE, "proxy");
     const env = proxy.inputs.taskSpec.containerSpec.env;
@@ -259,14 +333,45 @@ describe("swarm mode settings", () => {
     expect(named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.secrets).toBeUndefined();
   });
 
-  it("proxyNodeLabel places the proxy on the labelled nodes only", async () => {
+  it("proxyNodeLabel places the proxy on the labelled nodes only, and only those get a check", async () => {
+    const { nodes } = swarmOf(3) as { nodes: SwarmNode[] };
+    engine.nodes = {
+      nodes: nodes.map((node, i) => (i === 1 ? { ...node, labels: { edge: "true" } } : node)),
+    };
     const { run } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
-    const proxy = named(await run, SERVICE, "proxy");
+    const result = await run;
+    const proxy = named(result, SERVICE, "proxy");
     expect(proxy.inputs.taskSpec.placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    expect(
+      ofType(result, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-2"]);
+  });
+
+  it("drained and paused nodes run no proxy task, so they get no check", async () => {
+    const { nodes } = swarmOf(3) as { nodes: SwarmNode[] };
+    engine.nodes = {
+      nodes: nodes.map((node, i) => ({ ...node, availability: ["active", "drain", "pause"][i] })),
+    };
+    const { run } = await attempt(SWARM);
+    expect(
+      ofType(await run, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-1"]);
+  });
+
+  it("a proxyNodeLabel on no active node is refused, naming the key and the nodes; nothing is created", async () => {
+    const { run, registered } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
+    await expect(run).rejects.toThrow(
+      /proxyNodeLabel edge=true is on no active node of the swarm \(nodes: node-1 \(active\), node-2/,
+    );
+    expect(registered).toEqual([]);
   });
 
   it("without a registry a one-node swarm runs the local images, unpushed", async () => {
-    engine.nodes = { count: 1 };
+    engine.nodes = swarmOf(1);
     const { run } = await attempt({ deployTarget: "swarm" });
     for (const image of ofType(await run, IMAGE)) {
       expect(image.inputs.skipPush, image.name).toBe(true);
@@ -275,14 +380,14 @@ describe("swarm mode settings", () => {
   });
 
   it("without a registry a swarm of several nodes is refused, naming registry; nothing is created", async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     const { run, registered } = await attempt({ deployTarget: "swarm" });
     await expect(run).rejects.toThrow(/registry is unset, but the swarm has 3 nodes/);
     expect(registered).toEqual([]);
   });
 
   it("an engine that is no swarm manager is refused, naming deployTarget; nothing is created", async () => {
-    engine.nodes = { count: undefined, why: "This node is not a swarm manager." };
+    engine.nodes = { nodes: undefined, why: "This node is not a swarm manager." };
     const { run, registered } = await attempt(SWARM);
     await expect(run).rejects.toThrow(/deployTarget is swarm, but .*not a swarm manager/);
     expect(registered).toEqual([]);

@@ -15,7 +15,14 @@ vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: [] }),
 }));
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => ({ count: 3 }),
+  listSwarmNodes: async () => ({
+    nodes: [1, 2, 3].map((n) => ({
+      id: `id${n}`,
+      hostname: `node-${n}`,
+      labels: {},
+      availability: "active",
+    })),
+  }),
 }));
 
 const SWARM = { deployTarget: "swarm", registry: "127.0.0.1:5000" };
@@ -29,6 +36,9 @@ const everything = [
   "network",
   "proxy",
   "proxy-image",
+  "proxy-ready-node-1",
+  "proxy-ready-node-2",
+  "proxy-ready-node-3",
   "static",
   "static-1",
   "static-2",
@@ -36,6 +46,9 @@ const everything = [
 ];
 const without = (...names: string[]) => everything.filter((name) => !names.includes(name));
 const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
+/** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+const PROXY = ["proxy", "proxy-ready-node-1", "proxy-ready-node-2", "proxy-ready-node-3"];
+const CHECKS = PROXY.slice(1);
 
 const edits: EditedContext[] = [];
 afterEach(() => {
@@ -170,24 +183,32 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
     const { stack, secrets } = await deployed();
     const out = await stack.up({ config: { ...SWARM, staticBackends: 3 }, secrets });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(out.plan.update).toEqual(["proxy"]);
+    expect(out.plan.update).toEqual(PROXY);
     expect(out.plan.replace).toEqual([]);
-    expect(out.plan.same).toEqual(without("proxy"));
+    expect(out.plan.same).toEqual(without(...PROXY));
 
     const back = await stack.up({ config: SWARM, secrets });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(back.plan.update).toEqual(["proxy"]);
-    expect(back.plan.same).toEqual(without("proxy"));
+    expect(back.plan.update).toEqual(PROXY);
+    expect(back.plan.same).toEqual(without(...PROXY));
     // The proxy stops naming the member before the member goes.
-    expect(ops(back.plan.steps)).toEqual(["update proxy", "delete static-3"]);
+    const steps = ops(back.plan.steps);
+    expect(steps.indexOf("delete static-3")).toBeGreaterThan(steps.indexOf("update proxy"));
   });
 
-  it("a changed serverName updates only the proxy service", async () => {
+  it("a changed serverName updates only the proxy service, then the check on each node, which `up` waits for", async () => {
     const { stack, secrets } = await deployed();
     const { plan } = await stack.up({ config: { ...SWARM, serverName: "other.res.ch" }, secrets });
-    expect(plan.update).toEqual(["proxy"]);
+    expect(plan.update).toEqual(PROXY);
     expect(plan.replace).toEqual([]);
-    expect(plan.same).toEqual(without("proxy"));
+    expect(plan.same).toEqual(without(...PROXY));
+    const proxy = plan.steps.find((step) => step.name === "proxy")!;
+    for (const check of CHECKS) {
+      const step = plan.steps.find((s) => s.name === check)!;
+      expect(step.started, `${check} starts after the proxy's update`).toBeGreaterThanOrEqual(
+        proxy.ended,
+      );
+    }
   });
 
   it("a new password: the new secret first, then the proxy moves to it, then the old secret goes", async () => {
@@ -197,12 +218,13 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       secrets: { balancerManagerPassword: "another-manager-password" },
     });
     expect(plan.replace).toEqual(["balancer-manager-password"]);
-    expect(plan.update).toEqual(["proxy"]);
-    expect(ops(plan.steps)).toEqual([
+    expect(plan.update).toEqual(PROXY);
+    const steps = ops(plan.steps);
+    expect(steps.slice(0, 2)).toEqual([
       "create-replacement balancer-manager-password",
       "update proxy",
-      "delete-replaced balancer-manager-password",
     ]);
+    expect(steps.at(-1)).toBe("delete-replaced balancer-manager-password");
   });
 
   it("a changed networkSubnet replaces the overlay and every service on it, delete-first", async () => {
@@ -215,7 +237,7 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       "dynamic-1",
       "dynamic-2",
       "network",
-      "proxy",
+      ...PROXY,
       "static-1",
       "static-2",
     ]);

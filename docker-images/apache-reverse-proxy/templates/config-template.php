@@ -145,6 +145,11 @@ ob_start();
     </Directory>
     <Location "/proxy-healthz">
         Header always set Cache-Control "no-store"
+<?php if ($settings['configId'] !== null): ?>
+        # Which configuration this proxy runs (PROXY_CONFIG_ID): a deploy waits until it reads
+        # the one it rolled out.
+        Header always set X-Proxy-Config "<?= $settings['configId'] ?>"
+<?php endif; ?>
     </Location>
 
     # The balancer manager can drain members and change weights: never proxied to the static site,

@@ -155,7 +155,8 @@ function readMembers(array $env, string $prefix, string $description, string $ex
  *   staticMembers: list<string>,
  *   dynamicMembers: list<string>,
  *   balancerManager: null|array{user: string, htpasswdFile: string},
- *   memberConnections: 'pooled'|'per-request'
+ *   memberConnections: 'pooled'|'per-request',
+ *   configId: null|string
  * }
  */
 function readProxySettings(array $env): array
@@ -218,11 +219,22 @@ function readProxySettings(array $env): array
         );
     }
 
+    // An opaque name of this configuration, echoed on /proxy-healthz (X-Proxy-Config) so that a
+    // deploy can tell when a proxy runs it (Swarm mode: the node's id and a digest of the rest).
+    $configId = $env['PROXY_CONFIG_ID'] ?? '';
+    if ($configId !== '' && preg_match('/^[A-Za-z0-9._-]{1,200}$/D', $configId) !== 1) {
+        throw new ConfigError(
+            'PROXY_CONFIG_ID must be 1-200 letters, digits, ".", "_" or "-" (got '
+            . quoteForMessage($configId) . ')'
+        );
+    }
+
     return [
         'serverName' => $serverName,
         'staticMembers' => $staticMembers,
         'dynamicMembers' => $dynamicMembers,
         'balancerManager' => $balancerManager,
         'memberConnections' => $memberConnections,
+        'configId' => $configId === '' ? null : $configId,
     ];
 }

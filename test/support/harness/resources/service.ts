@@ -26,8 +26,17 @@ export interface ServiceInputs {
   taskSpec: {
     containerSpec: {
       image: string;
+      /** container_spec.command: replaces the image's entrypoint (there is no `entrypoint`). */
+      commands?: string[];
       hostname?: string;
       env?: Record<string, string>;
+      healthcheck?: {
+        tests?: string[];
+        interval?: string;
+        timeout?: string;
+        startPeriod?: string;
+        retries?: number;
+      };
       labels?: LabelInput;
       secrets?: {
         secretId: string;
@@ -84,10 +93,21 @@ export function serviceSpec(inputs: ServiceInputs, extraLabels: Record<string, s
     TaskTemplate: {
       ContainerSpec: {
         Image: containerSpec.image,
+        // createContainerSpec: command and args as given.
+        Command: containerSpec.commands,
         Hostname: containerSpec.hostname,
         Labels: containerSpec.labels && labelMap(containerSpec.labels, {}),
         // mapTypeMapValsToStringSlice: KEY=value.
         Env: containerSpec.env && Object.entries(containerSpec.env).map(([k, v]) => `${k}=${v}`),
+        // createContainerSpec: a container.HealthConfig with each duration time.ParseDuration'd;
+        // the schema's defaults are "0s" and 0 retries (Docker's own defaults then apply).
+        Healthcheck: containerSpec.healthcheck && {
+          Test: containerSpec.healthcheck.tests,
+          Interval: durationNs(containerSpec.healthcheck.interval ?? "0s"),
+          Timeout: durationNs(containerSpec.healthcheck.timeout ?? "0s"),
+          StartPeriod: durationNs(containerSpec.healthcheck.startPeriod ?? "0s"),
+          Retries: containerSpec.healthcheck.retries ?? 0,
+        },
         // The schema's defaults: file_uid "0", file_gid "0", file_mode 0o444.
         Secrets: containerSpec.secrets?.map((secret) => ({
           SecretID: secret.secretId,
@@ -371,8 +391,16 @@ export const service: ResourceModule = {
     taskSpec: {
       containerSpec: {
         image: true,
+        commands: true,
         hostname: true,
         env: true,
+        healthcheck: {
+          tests: true,
+          interval: true,
+          timeout: true,
+          startPeriod: true,
+          retries: true,
+        },
         labels: { label: true, value: true },
         secrets: {
           secretId: true,
