@@ -75,13 +75,17 @@ export function readyServiceName(names: StackNames, node: SwarmNode): string {
  * remembers its address so that later probes ask that one proxy only. Exits 0 only when that proxy
  * reports `expected`.
  */
-export function readyProbe(proxyService: string, expected: string): string {
+export function readyProbe(
+  proxyService: string,
+  expected: string,
+  memo = "/tmp/proxy-address",
+): string {
   return [
     `want='X-Proxy-Config: ${expected}'`,
     `ask() { curl -fsS --max-time 1 -o /dev/null -D - "http://$1/proxy-healthz" | tr -d '\\r' | grep -qixF "$want"; }`,
-    `ip=$(cat /tmp/proxy-address 2>/dev/null) && ask "$ip" && exit 0`,
+    `ip=$(cat ${memo} 2>/dev/null) && ask "$ip" && exit 0`,
     `for ip in $(getent ahostsv4 tasks.${proxyService} | cut -d' ' -f1 | sort -u); do`,
-    `  ask "$ip" && echo "$ip" > /tmp/proxy-address && exit 0`,
+    `  ask "$ip" && echo "$ip" > ${memo} && exit 0`,
     `done`,
     `exit 1`,
   ].join("\n");

@@ -71,6 +71,37 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   }
 
   const touched = (plan: Plan) => [...plan.create, ...plan.update, ...plan.replace, ...plan.delete];
+  /** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+  const proxyResources = () => ["proxy", ...bed.nodes.map((node) => `proxy-ready-${node.name}`)];
+
+  /** What each node's proxy reports on /proxy-healthz (X-Proxy-Config), by node name. */
+  const reportedConfigs = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        bed.nodes.map(async (node) => {
+          const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
+            signal: AbortSignal.timeout(2_000),
+          }).catch(() => undefined);
+          return [node.name, response?.headers.get("x-proxy-config") ?? "no answer"];
+        }),
+      ),
+    );
+
+  /** What the last `up` rolled out: each node's id and the digest in the proxy's PROXY_CONFIG_ID. */
+  const expectedConfigs = async () => {
+    const service = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const id = (service.Spec.TaskTemplate.ContainerSpec.Env as string[])
+      .find((line) => line.startsWith("PROXY_CONFIG_ID="))
+      ?.slice("PROXY_CONFIG_ID=".length);
+    const digest = id?.replace("{{.Node.ID}}-", "");
+    const nodes = await bed.manager.listNodes();
+    return Object.fromEntries(
+      bed.nodes.map((node) => {
+        const swarmNode = nodes.find((n) => n.Description?.Hostname === node.name);
+        return [node.name, `${swarmNode?.ID}-${digest}`];
+      }),
+    );
+  };
 
   beforeAll(async () => {
     bed = await startSwarmTestBed();
@@ -85,7 +116,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       engine: { docker: bed.manager, host: bed.managerHost },
     });
     harness = deployed.harness;
-    // The provider can't wait for a global service: each node's proxy answers once healthy.
+    // `up` waited for each node's proxy (its check): every one runs the configuration already.
+    expect(await reportedConfigs()).toEqual(await expectedConfigs());
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     console.log(
       `[e2e timings] ${STACK}: ` +
@@ -215,8 +247,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(image).toMatch(new RegExp(`^${bed.registry}/${PREFIX}-dynamic@sha256:[a-f0-9]{64}$`));
     expect(image).toBe(harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest);
     // The new tasks have new addresses. Well past the health checks' window (hcfails=3 every 2 s),
-    // every node's proxy still deals new sessions to both members: it looked their names up again
-    // (addressttl), health checks included.
+    // every node's proxy still deals new sessions to both members: a connect to an old address
+    // failed and it looked the name up again, health checks included (each answering as its name).
     await sleep(12_000);
     for (const node of bed.nodes) {
       const dealt = new Set<string | null>();
@@ -296,8 +328,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
     })();
     let plan: Plan | undefined;
+    let whenUpReturned: Record<string, string> = {};
     try {
       ({ plan } = await up({ serverName: "swarm.res.ch" }));
+      // `up` returned: each node's check converged, so each node's proxy runs the new settings.
+      whenUpReturned = await reportedConfigs();
       await proxyRolledOut();
       // Every node answers again before the poller stops.
       await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
@@ -306,8 +341,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       polling = false;
       await poller;
     }
-    expect(plan!.update).toEqual(["proxy"]);
-    expect(touched(plan!)).toEqual(["proxy"]);
+    expect(plan!.update).toEqual(proxyResources());
+    expect(touched(plan!)).toEqual(proxyResources());
+    expect(whenUpReturned, "every node's proxy when `up` returned").toEqual(
+      await expectedConfigs(),
+    );
 
     const gaps = bed.nodes.map((node, index) => {
       let longest = 0;
@@ -339,7 +377,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   it("scaling the static pool out and in changes only the affected member service and the proxy", async () => {
     const out = await up({ serverName: "swarm.res.ch", staticBackends: 3 });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(touched(out.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(out.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     await proxyRolledOut();
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     const servedBy = new Set<string | null>();
@@ -349,10 +387,17 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
     const back = await up({ serverName: "swarm.res.ch" });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(touched(back.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(back.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     const services = (await bed.manager.listServices()).map((s) => s.Spec?.Name).sort();
     expect(services).toEqual(
-      ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
+      [
+        "dynamic-1",
+        "dynamic-2",
+        "proxy",
+        ...bed.nodes.map((node) => `proxy-ready-${node.name}`),
+        "static-1",
+        "static-2",
+      ].map((n) => `${PREFIX}-${n}`),
     );
   }, 300_000);
 

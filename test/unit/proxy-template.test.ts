@@ -243,6 +243,14 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
+  it("/proxy-healthz reports PROXY_CONFIG_ID in X-Proxy-Config, and only when it is set", () => {
+    const location = (env: Env) => section(render(env), "Location", "/proxy-healthz");
+    expect(location(proxyEnv(1, 1, { PROXY_CONFIG_ID: "nodeid1-0123abcd" }))).toContain(
+      'Header always set X-Proxy-Config "nodeid1-0123abcd"',
+    );
+    expect(location(proxyEnv(1, 1))).not.toContain("X-Proxy-Config");
+  });
+
   it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
     const config = render(proxyEnv(2, 3));
     for (const member of balancerMembers(section(config, "Proxy", "balancer://static"))) {
@@ -481,6 +489,11 @@ describeWithPhp("proxy vhost template", () => {
         "BALANCER_MANAGER_PASSWORD with a newline",
         proxyEnv(1, 1, { BALANCER_MANAGER_PASSWORD: "pw\nx" }),
         "BALANCER_MANAGER_PASSWORD",
+      ],
+      [
+        "PROXY_CONFIG_ID with a quote",
+        proxyEnv(1, 1, { PROXY_CONFIG_ID: 'abc" env=x' }),
+        "PROXY_CONFIG_ID",
       ],
       [
         "BALANCER_MEMBER_CONNECTIONS of another kind",
