@@ -7,7 +7,12 @@
 // stack (e2e-swarm-loss, on the bed's ports in test/support/ports.ts).
 import type Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
+import {
+  baseImageConfig,
+  deployStack,
+  describeWithDocker,
+  type DeployedStack,
+} from "../support/e2eStack";
 import { HttpSession } from "../support/httpSession";
 import {
   isServerError,
@@ -130,6 +135,8 @@ describeWithDocker("losing a worker node of the swarm", () => {
     await bed.loadImages(BASE_IMAGES);
     const started = performance.now();
     config = {
+      // The offline base images, as deployStack takes them: the later `up` builds from them too.
+      ...(await baseImageConfig(bed.manager)),
       deployTarget: "swarm",
       registry: bed.registry,
       staticBackends: MEMBERS.static,

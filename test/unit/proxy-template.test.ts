@@ -235,10 +235,18 @@ describeWithPhp("proxy vhost template", () => {
       expect(member.options, member.address).toEqual(
         expect.arrayContaining(["disablereuse=On", "addressttl=-1"]),
       );
+      // The last value of a parameter wins: a lost member is retried by requests once a minute.
+      expect(member.options.filter((o) => o.startsWith("retry=")).at(-1), member.address).toBe(
+        "retry=60",
+      );
     }
     for (const env of [proxyEnv(1, 1), proxyEnv(1, 1, { BALANCER_MEMBER_CONNECTIONS: "pooled" })]) {
       for (const member of membersOf(render(env))) {
         expect(member.options.join(" "), member.address).not.toMatch(/addressttl|disablereuse/);
+        expect(
+          member.options.filter((o) => o.startsWith("retry=")),
+          member.address,
+        ).toEqual(["retry=5"]);
       }
     }
   });

@@ -78,8 +78,14 @@ const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS;
  * (proxy_util.c worker_address_resolve). After a failed connect the name is looked up again
  * (proxy_util.c ap_proxy_connect_backend), so a member rescheduled elsewhere is found at its new
  * address in the same request.
+ * retry=60 replaces retry=5 above (parameters apply in order: mod_proxy.c add_member): a lost
+ * member is tried again by requests once a minute, not every 5 s, when every request sent to it
+ * in the next second would wait out the connect timeout. The health check brings it back as soon
+ * as it answers again: a passing check clears the error state (mod_proxy_hcheck.c hc_check).
  */
-$connectionOptions = $settings['memberConnections'] === 'per-request' ? ' disablereuse=On addressttl=-1' : '';
+$connectionOptions = $settings['memberConnections'] === 'per-request'
+    ? ' disablereuse=On addressttl=-1 retry=60'
+    : '';
 
 /*
  * A member found by name keeps its address until a connect to it fails, so if another task takes
