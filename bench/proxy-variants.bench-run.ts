@@ -49,16 +49,16 @@ const EDITS: Record<string, Edit[]> = {
   base: [],
   // Debian's default, which the image overrides with 0 (unlimited requests per connection)
   mkar100: [append(ZZ, "MaxKeepAliveRequests 100")],
-  nolog: [edit(TPL, /    CustomLog .*\n/, "")],
+  nolog: [edit(TPL, / {4}CustomLog .*\n/, "")],
   norewrite: [
-    edit(TPL, /    RewriteEngine On\n/, ""),
-    edit(TPL, /    RewriteCond .*\n/, ""),
-    edit(TPL, /    RewriteRule .*\n/, ""),
+    edit(TPL, / {4}RewriteEngine On\n/, ""),
+    edit(TPL, / {4}RewriteCond .*\n/, ""),
+    edit(TPL, / {4}RewriteRule .*\n/, ""),
   ],
   noreqtimeout: [
     edit("Dockerfile", "\t\tnegotiation \\\n", "\t\tnegotiation \\\n\t\treqtimeout \\\n"),
   ],
-  nosetenvif: [edit(TPL, /    SetEnvIf .*\n/, ""), edit(TPL, / env=!proxy_healthcheck/, "")],
+  nosetenvif: [edit(TPL, / {4}SetEnvIf .*\n/, ""), edit(TPL, / env=!proxy_healthcheck/, "")],
   nohcheck: [
     edit(TPL, / \. ' hcmethod=GET hcuri=\/healthz hcinterval=2 hcfails=3 hcpasses=2'/, ""),
   ],
@@ -91,7 +91,7 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
       const proxyInfo = await docker
         .getContainer(stack.run.outputs.proxyContainerName as string)
         .inspect();
-      const envs = (proxyInfo.Config.Env as string[]).filter((e) =>
+      const envs = proxyInfo.Config.Env.filter((e) =>
         /^(STATIC|DYNAMIC)_APP_|^SERVER_NAME/.test(e),
       );
       const fronts: { name: string; url: string; id: string }[] = [];
@@ -132,7 +132,7 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
         fronts.push({
           name: `proxy ${v}`,
           url: `http://127.0.0.1:${port}${path}`,
-          id: c.id as string,
+          id: c.id,
         });
       }
       // A short run on every front first, so no front meets its first load inside a measurement.

@@ -32,7 +32,7 @@ export class ServicePool extends pulumi.ComponentResource implements MemberPool 
                 // No healthcheck here: the image's HEALTHCHECK applies, and Swarm counts a task as
                 // running (and lists it in the service's DNS) only once it is healthy.
               },
-              networksAdvanceds: [{ name: args.network.id }],
+              networksAdvanceds: [{ id: args.network.id }],
               restartPolicy: { condition: "any" },
             },
             mode: { replicated: { replicas: 1 } },

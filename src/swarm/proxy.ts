@@ -89,7 +89,7 @@ export function proxyService(
             },
           ],
         },
-        networksAdvanceds: [{ name: args.network.id }],
+        networksAdvanceds: [{ id: args.network.id }],
         placement: settings.proxyNodeLabel
           ? { constraints: [nodeLabelConstraint(settings.proxyNodeLabel)] }
           : undefined,

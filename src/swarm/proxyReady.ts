@@ -141,7 +141,7 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
                 retries: 3,
               },
             },
-            networksAdvanceds: [{ name: args.network.id }],
+            networksAdvanceds: [{ id: args.network.id }],
             placement: { constraints: [`node.id==${node.id}`] },
             restartPolicy: { condition: "any" },
           },

@@ -21,11 +21,16 @@ export type SwarmNodes = { nodes: SwarmNode[] } | { nodes: undefined; why: strin
  */
 export async function listSwarmNodes(): Promise<SwarmNodes> {
   try {
-    const listed = await new Docker().listNodes();
+    // NodeList (Engine API v1.41), the fields read here; dockerode types the answer `any`.
+    const listed = (await new Docker().listNodes()) as {
+      ID: string;
+      Description?: { Hostname?: string };
+      Spec?: { Labels?: Record<string, string>; Availability?: string };
+    }[];
     return {
       nodes: listed.map((node) => ({
-        id: node.ID as string,
-        hostname: node.Description?.Hostname ?? (node.ID as string),
+        id: node.ID,
+        hostname: node.Description?.Hostname ?? node.ID,
         labels: node.Spec?.Labels ?? {},
         availability: node.Spec?.Availability ?? "active",
       })),

@@ -13,6 +13,12 @@ import {
   describeWithDocker,
   type DeployedStack,
 } from "../support/e2eStack";
+import {
+  inspectService,
+  listNodes,
+  listTasks,
+  type SwarmService,
+} from "../support/harness/resources/engineApi";
 import { HttpSession } from "../support/httpSession";
 import {
   isServerError,
@@ -62,18 +68,18 @@ interface Placement {
 }
 
 async function memberPlacement(manager: Docker): Promise<Placement[]> {
-  const nodes = await manager.listNodes();
-  const hostnameOf = (id: string) => nodes.find((n) => n.ID === id)?.Description?.Hostname;
+  const nodes = await listNodes(manager);
+  const hostnameOf = (id?: string) => nodes.find((n) => n.ID === id)?.Description.Hostname;
   const services = await manager.listServices({
     filters: JSON.stringify({ name: [`${PREFIX}-static-`, `${PREFIX}-dynamic-`] }),
   });
-  const tasks = await manager.listTasks({
+  const tasks = await listTasks(manager, {
     filters: JSON.stringify({ "desired-state": ["running"] }),
   });
   return services.flatMap((service) => {
     const name: string = service.Spec?.Name ?? "";
     const running = tasks.filter(
-      (task) => task.ServiceID === service.ID && task.Status?.State === "running",
+      (task) => task.ServiceID === service.ID && task.Status.State === "running",
     );
     return running.map((task) => ({
       service: name,
@@ -83,12 +89,21 @@ async function memberPlacement(manager: Docker): Promise<Placement[]> {
   });
 }
 
+/** A node as NodeList returns it, with what `docker node update` sends back (its version, spec). */
+interface NodeWithSpec {
+  ID: string;
+  Version: { Index: number };
+  Description: { Hostname: string };
+  Spec: Record<string, unknown>;
+}
+
 async function setAvailability(manager: Docker, hostname: string, availability: string) {
-  const node = (await manager.listNodes()).find((n) => n.Description?.Hostname === hostname);
+  const nodes = (await manager.listNodes()) as NodeWithSpec[];
+  const node = nodes.find((n) => n.Description.Hostname === hostname);
   if (!node) throw new Error(`no swarm node ${hostname}`);
   await manager
     .getNode(node.ID)
-    .update({ version: node.Version?.Index, ...node.Spec, Availability: availability });
+    .update({ version: node.Version.Index, ...node.Spec, Availability: availability });
 }
 
 /**
@@ -99,11 +114,12 @@ async function moveMember(bed: SwarmTestBed, service: string, to: SwarmNode): Pr
   const others = bed.nodes.filter((node) => node !== to);
   for (const node of others) await setAvailability(bed.manager, node.name, "pause");
   try {
-    const handle = bed.manager.getService(service);
-    const current = await handle.inspect();
-    const spec = current.Spec;
+    const current = await inspectService(bed.manager, service);
+    const spec = current.Spec as SwarmService["Spec"] & {
+      TaskTemplate: { ForceUpdate?: number };
+    };
     spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
-    await handle.update({ version: current.Version.Index, ...spec });
+    await bed.manager.getService(service).update({ version: current.Version.Index, ...spec });
     await waitFor(`${service} to run on ${to.name} alone`, 120_000, 500, async () => {
       const running = (await memberPlacement(bed.manager)).filter((p) => p.service === service);
       return running.length === 1 && running[0].node === to.name ? true : undefined;
@@ -265,7 +281,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
             );
             return sample && sample.doneAt - stopCalledAt;
           });
-          return times.every((t) => t !== undefined) ? (times as number[]) : undefined;
+          return times.every((t) => t !== undefined) ? times : undefined;
         },
       );
       const fullStrength = Math.max(rescheduledAt, ...servedAgain);

@@ -10,6 +10,7 @@ import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
 import type { DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import type { Plan } from "../support/harness/engine";
+import { inspectService, listNodes, listTasks } from "../support/harness/resources/engineApi";
 import { HttpSession, tally } from "../support/httpSession";
 import {
   listTestbedLeftovers,
@@ -47,7 +48,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   /** The proxy service's rolling update, started by the last `up`, has finished on every node. */
   const proxyRolledOut = () =>
     waitFor("the proxy service's update to complete", 180_000, 500, async () => {
-      const service = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+      const service = await inspectService(bed.manager, `${PREFIX}-proxy`);
       const state = service.UpdateStatus?.State;
       if (state === "rollback_completed" || state === "paused") {
         throw new Error(`proxy update ${state}: ${service.UpdateStatus?.Message}`);
@@ -57,8 +58,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
   /** Each member service's node, by service name. */
   async function memberNodes(): Promise<Map<string, string>> {
-    const nodes = await bed.manager.listNodes();
-    const tasks = await bed.manager.listTasks({ filters: { "desired-state": ["running"] } });
+    const nodes = await listNodes(bed.manager);
+    const tasks = await listTasks(bed.manager, { filters: { "desired-state": ["running"] } });
     const services = await bed.manager.listServices();
     const nameOf = (id: string) => services.find((s) => s.ID === id)?.Spec?.Name ?? id;
     const byService = new Map<string, string>();
@@ -75,29 +76,30 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   const proxyResources = () => ["proxy", ...bed.nodes.map((node) => `proxy-ready-${node.name}`)];
 
   /** What each node's proxy reports on /proxy-healthz (X-Proxy-Config), by node name. */
-  const reportedConfigs = async () =>
+  const reportedConfigs = async (): Promise<Record<string, string>> =>
     Object.fromEntries(
       await Promise.all(
         bed.nodes.map(async (node) => {
           const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
             signal: AbortSignal.timeout(2_000),
           }).catch(() => undefined);
-          return [node.name, response?.headers.get("x-proxy-config") ?? "no answer"];
+          const reported = response?.headers.get("x-proxy-config") ?? "no answer";
+          return [node.name, reported] as const;
         }),
       ),
     );
 
   /** What the last `up` rolled out: each node's id and the digest in the proxy's PROXY_CONFIG_ID. */
   const expectedConfigs = async () => {
-    const service = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
-    const id = (service.Spec.TaskTemplate.ContainerSpec.Env as string[])
+    const service = await inspectService(bed.manager, `${PREFIX}-proxy`);
+    const id = (service.Spec.TaskTemplate.ContainerSpec.Env ?? [])
       .find((line) => line.startsWith("PROXY_CONFIG_ID="))
       ?.slice("PROXY_CONFIG_ID=".length);
     const digest = id?.replace("{{.Node.ID}}-", "");
-    const nodes = await bed.manager.listNodes();
+    const nodes = await listNodes(bed.manager);
     return Object.fromEntries(
       bed.nodes.map((node) => {
-        const swarmNode = nodes.find((n) => n.Description?.Hostname === node.name);
+        const swarmNode = nodes.find((n) => n.Description.Hostname === node.name);
         return [node.name, `${swarmNode?.ID}-${digest}`];
       }),
     );
@@ -150,9 +152,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
       for (const reply of newSessions) {
         expect(reply.status, node.name).toBe(200);
-        expect(JSON.parse(reply.body).animals, `${node.name}: the Express API`).toBeInstanceOf(
-          Array,
-        );
+        const { animals } = JSON.parse(reply.body) as { animals: unknown };
+        expect(animals, `${node.name}: the Express API`).toBeInstanceOf(Array);
       }
       const dealt = tally(newSessions.map((reply) => reply.servedBy));
       expect([...dealt.keys()].sort(), `${node.name}: dynamic members`).toEqual(dynamicMembers);
@@ -192,13 +193,13 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const manager = await new HttpSession(url).get("/balancer-manager", { authorization: auth });
     expect(manager.status).toBe(200);
     expect(manager.body).toContain(`${PREFIX}-dynamic-2`);
-    const inspected = JSON.stringify(await bed.manager.getService(`${PREFIX}-proxy`).inspect());
+    const inspected = JSON.stringify(await inspectService(bed.manager, `${PREFIX}-proxy`));
     expect(inspected).not.toContain(PASSWORD);
     expect(inspected).toContain("BALANCER_MANAGER_PASSWORD_FILE");
   });
 
   it("an API edit while a client polls a node's proxy: 0 failed requests, the proxy service untouched", async () => {
-    const proxyBefore = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxyBefore = await inspectService(bed.manager, `${PREFIX}-proxy`);
     const edit = editedContext(DYNAMIC_CONTEXT, (dir) =>
       appendFileSync(path.join(dir, "app.js"), "\n// edited by swarm-stack.test.ts\n"),
     );
@@ -209,9 +210,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       // `up` returned: convergeConfig made the provider wait until each member's replica runs the
       // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
       // be in its monitor window, UpdateStatus "updating").
-      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest;
+      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs
+        .repoDigest as unknown;
       for (const member of ["dynamic-1", "dynamic-2"]) {
-        const tasks = await bed.manager.listTasks({
+        const tasks = await listTasks(bed.manager, {
           filters: { service: [`${PREFIX}-${member}`], "desired-state": ["running"] },
         });
         expect(
@@ -237,12 +239,12 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(plan.replace).toEqual([]);
     expect(report.requests).toBeGreaterThan(100);
     expect(report.failed, report.failures.join("; ")).toBe(0);
-    const proxyAfter = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxyAfter = await inspectService(bed.manager, `${PREFIX}-proxy`);
     expect(proxyAfter.Version.Index, "the proxy service was not updated").toBe(
       proxyBefore.Version.Index,
     );
     // The members run the new image, by digest in the registry.
-    const image = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+    const image = (await inspectService(bed.manager, `${PREFIX}-dynamic-1`)).Spec.TaskTemplate
       .ContainerSpec.Image;
     expect(image).toMatch(new RegExp(`^${bed.registry}/${PREFIX}-dynamic@sha256:[a-f0-9]{64}$`));
     expect(image).toBe(harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest);
@@ -271,7 +273,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       );
     });
     edits.push(broken);
-    const before = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+    const before = (await inspectService(bed.manager, `${PREFIX}-dynamic-1`)).Spec.TaskTemplate
       .ContainerSpec.Image;
     const probe = startDowntimeProbe(bed.nodes[2].proxyUrl, { intervalMs: 50, maxSeconds: 240 });
     const failure = await harness
@@ -296,7 +298,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // The provider reports the rollback as soon as the old task runs alone (rollback_started and
     // the replicas running); Swarm marks it completed a moment later.
     const after = await waitFor("dynamic-1's rollback to complete", 60_000, 500, async () => {
-      const service = await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect();
+      const service = await inspectService(bed.manager, `${PREFIX}-dynamic-1`);
       return service.UpdateStatus?.State === "rollback_completed" ? service : undefined;
     });
     // Rolled back to the spec before: the image the service ran, and the old task kept serving.
@@ -328,7 +330,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
     })();
     let plan: Plan | undefined;
-    let whenUpReturned: Record<string, string> = {};
+    let whenUpReturned: Record<string, string> | undefined;
     try {
       ({ plan } = await up({ serverName: "swarm.res.ch" }));
       // `up` returned: each node's check converged, so each node's proxy runs the new settings.
@@ -341,8 +343,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       polling = false;
       await poller;
     }
-    expect(plan!.update).toEqual(proxyResources());
-    expect(touched(plan!)).toEqual(proxyResources());
+    expect(plan.update).toEqual(proxyResources());
+    expect(touched(plan)).toEqual(proxyResources());
     expect(whenUpReturned, "every node's proxy when `up` returned").toEqual(
       await expectedConfigs(),
     );
@@ -370,7 +372,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     ).toEqual([]);
     // Each node's proxy was restarted (stop-first: its port is free for a moment) and came back.
     for (const round of rounds.slice(-3)) expect(round.ok).toEqual([true, true, true]);
-    const proxy = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxy = await inspectService(bed.manager, `${PREFIX}-proxy`);
     expect(proxy.Spec.TaskTemplate.ContainerSpec.Env).toContain("SERVER_NAME=swarm.res.ch");
   }, 300_000);
 

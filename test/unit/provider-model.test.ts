@@ -11,6 +11,7 @@ import { waitForState } from "../support/harness/resources/engineApi";
 import { InitializationError } from "../support/harness/resources/types";
 import { diffInputs } from "../support/harness/updateRules";
 import type { Registration } from "../support/pulumiProgram";
+import type { PropertyMap } from "../support/harness/propertyMap";
 
 const urn = (type: string, name: string) => `urn:pulumi:unit::http-infra::${type}::${name}`;
 const registration = (
@@ -47,7 +48,7 @@ async function run(
 
 /** A MemoryProvider whose Read reports what a test says Docker reports now. */
 class DriftingProvider extends MemoryProvider {
-  drift: (state: ResourceState) => Record<string, any> | undefined = (state) => state.outputs;
+  drift: (state: ResourceState) => PropertyMap | undefined = (state) => state.outputs;
   override async read(state: ResourceState) {
     return (await super.read(state)) && this.drift(state);
   }
@@ -167,7 +168,7 @@ describe("a container that fails its healthcheck (resourceDockerContainerCreate'
   /** Fails the create of `failing` after the container exists, as the provider's wait does. */
   class UnhealthyProvider extends MemoryProvider {
     failing = new Set<string>();
-    override async create(type: string, name: string, inputs: Record<string, any>) {
+    override async create(type: string, name: string, inputs: PropertyMap) {
       const created = await super.create(type, name, inputs);
       if (!this.failing.has(name)) return created;
       // The bridge's state for a failed create: the id and the config, no network_data.
@@ -260,7 +261,7 @@ describe("image digests in the unit model (skipPush: repoDigest is the local ima
       {
         type: CONTAINER,
         name: "member",
-        inputs: { name: "member", image: built.outputs.repoDigest },
+        inputs: { name: "member", image: built.outputs.repoDigest as string },
         custom: true,
       },
       registration(CONTAINER, "member", { image: [urn(IMAGE, "image")] }),

@@ -209,8 +209,8 @@ describeWithPhp("proxy vhost template", () => {
           "hcmethod=GET",
           "hcuri=/healthz",
           "hcinterval=2",
-          // a busy member must miss 3 checks in a row to leave rotation (one missed check on a busy
-          // member sent a whole interval's new sessions to the other), and pass 2 to return
+          // a busy member leaves rotation at its 3rd failed check (counted cumulatively, not in a
+          // row: mod_proxy_hcheck.c hc_check), and returns at its 2nd passing one
           "hcfails=3",
           "hcpasses=2",
         ]),

@@ -1,11 +1,13 @@
 // Swarm mode's resource graph: the real index.ts with `deployTarget: swarm`, under Pulumi's mock
 // runtime. The manager's answers (its nodes, its networks) are mocked.
+import type * as docker from "@pulumi/docker";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
 import type { SwarmNode, SwarmNodes } from "../../src/swarm/swarmNodes";
 import { secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
+  inputsOf,
   isWireSecret,
   runProgram,
   type ProgramRun,
@@ -14,7 +16,7 @@ import {
 import { unitMocks } from "../support/unitMocks";
 
 /** `count` active nodes named node-1..node-count, with ids id1..; `labels` on every node. */
-const swarmOf = (count: number, labels: Record<string, string> = {}): SwarmNodes => ({
+const swarmOf = (count: number, labels: Record<string, string> = {}): { nodes: SwarmNode[] } => ({
   nodes: Array.from({ length: count }, (_, i): SwarmNode => ({
     id: `id${i + 1}`,
     hostname: `node-${i + 1}`,
@@ -22,9 +24,9 @@ const swarmOf = (count: number, labels: Record<string, string> = {}): SwarmNodes
     availability: "active",
   })),
 });
-const engine = vi.hoisted(() => ({
-  networks: [] as EngineNetwork[],
-  nodes: undefined as unknown as SwarmNodes,
+const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
+  networks: [],
+  nodes: { nodes: undefined, why: "set in beforeEach" },
 }));
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: engine.networks }),
@@ -49,9 +51,14 @@ const PASSWORD = "a long enough secret";
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: ProgramRun, type: string, name: string): RecordedResource => {
   const found = run.resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
+  if (!found) {
+    throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name).join()}`);
+  }
   return found;
 };
+/** A service's task spec, as @pulumi/docker types a Service's args. */
+const taskSpec = (service: RecordedResource) => inputsOf<docker.ServiceArgs>(service).taskSpec;
+/** The proxy and the checks on its nodes that `up` waits for (src/swarm/proxyReady.ts). */
 const isProxy = (name: string) => name === "proxy" || name.startsWith("proxy-ready-");
 const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => !isProxy(s.name));
 
@@ -110,14 +117,16 @@ describe("swarm mode", () => {
       const kind = image.name.replace(/-image$/, "");
       expect(image.inputs.skipPush, `${image.name} must be pushed`).toBe(false);
       expect(image.inputs.imageName).toBe(`127.0.0.1:5000/http-infra-sw-${kind}:latest`);
-      expect(image.inputs.build.args.BASE_IMAGE, image.name).toMatch(/bookworm/);
+      expect(inputsOf<docker.ImageArgs>(image).build?.args?.BASE_IMAGE, image.name).toMatch(
+        /bookworm/,
+      );
     }
   });
 
   it("services run the pushed image by repoDigest, not by tag, so a rebuilt image rolls them", () => {
     for (const service of ofType(run, SERVICE)) {
       const kind = isProxy(service.name) ? "proxy" : service.name.split("-")[0];
-      expect(service.inputs.taskSpec.containerSpec.image, service.name).toBe(
+      expect(taskSpec(service).containerSpec.image, service.name).toBe(
         `sha256:${`${kind}-image`.padEnd(64, "0")}`,
       );
     }
@@ -133,8 +142,8 @@ describe("swarm mode", () => {
     ]);
     expect(run.outputs.networkSubnet).toMatch(/^10\.217\.\d+\.0\/24$/);
     for (const service of ofType(run, SERVICE)) {
-      expect(service.inputs.taskSpec.networksAdvanceds, service.name).toEqual([
-        { name: "net-http-infra-sw-net" },
+      expect(taskSpec(service).networksAdvanceds, service.name).toEqual([
+        { id: "net-http-infra-sw-net" },
       ]);
     }
   });
@@ -144,8 +153,8 @@ describe("swarm mode", () => {
       expect(member.inputs.name).toBe(`http-infra-sw-${member.name}`);
       expect(member.inputs.mode, member.name).toEqual({ replicated: { replicas: 1 } });
       expect(member.inputs.endpointSpec, member.name).toEqual({ mode: "dnsrr" });
-      expect(member.inputs.taskSpec.containerSpec.hostname).toBe(member.inputs.name);
-      expect(member.inputs.taskSpec.containerSpec.healthcheck, "the image's own").toBeUndefined();
+      expect(taskSpec(member).containerSpec.hostname).toBe(member.inputs.name);
+      expect(taskSpec(member).containerSpec.healthcheck, "the image's own").toBeUndefined();
     }
   });
 
@@ -183,14 +192,14 @@ describe("swarm mode", () => {
 
   it("only the dynamic members get PORT=3000", () => {
     for (const member of members(run)) {
-      expect(member.inputs.taskSpec.containerSpec.env, member.name).toEqual(
+      expect(taskSpec(member).containerSpec.env, member.name).toEqual(
         member.name.startsWith("dynamic") ? { PORT: "3000" } : undefined,
       );
     }
   });
 
   it("the proxy finds members by service name, with a new connection per request (a lost node's members fail over instead of hanging)", () => {
-    const env = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
+    const env = taskSpec(named(run, SERVICE, "proxy")).containerSpec.env;
     expect(env).toMatchObject({
       STATIC_APP_1: "http-infra-sw-static-1:80",
       STATIC_APP_2: "http-infra-sw-static-2:80",
@@ -212,31 +221,30 @@ describe("swarm mode", () => {
     expect(proxy.inputs.convergeConfig, "the provider refuses it on a global service").toBe(
       undefined,
     );
-    expect(proxy.inputs.taskSpec.placement).toBeUndefined();
+    expect(taskSpec(proxy).placement).toBeUndefined();
   });
 
   it("`up` waits for every node's proxy: on each node a replicated check, pinned there, that converges once that node's proxy reports the new configuration", () => {
-    const proxyEnv = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
+    const proxy = named(run, SERVICE, "proxy");
+    const configId = taskSpec(proxy).containerSpec.env?.PROXY_CONFIG_ID ?? "";
     // Swarm expands {{.Node.ID}} per task: each proxy names its node next to the digest.
-    expect(proxyEnv.PROXY_CONFIG_ID).toMatch(/^\{\{\.Node\.ID\}\}-[0-9a-f]{16}$/);
-    const digest = proxyEnv.PROXY_CONFIG_ID.split("-").pop();
+    expect(configId).toMatch(/^\{\{\.Node\.ID\}\}-[0-9a-f]{16}$/);
+    const digest = configId.split("-").pop();
     for (const n of [1, 2, 3]) {
       const check = named(run, SERVICE, `proxy-ready-node-${n}`);
-      expect(check.inputs.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
-      expect(check.inputs.mode).toEqual({ replicated: { replicas: 1 } });
-      expect(check.inputs.taskSpec.placement).toEqual({ constraints: [`node.id==id${n}`] });
-      expect(check.inputs.convergeConfig, "what the provider waits with").toBeDefined();
-      const [kind, probe] = check.inputs.taskSpec.containerSpec.healthcheck.tests;
+      const args = inputsOf<docker.ServiceArgs>(check);
+      expect(args.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
+      expect(args.mode).toEqual({ replicated: { replicas: 1 } });
+      expect(taskSpec(check).placement).toEqual({ constraints: [`node.id==id${n}`] });
+      expect(args.convergeConfig, "what the provider waits with").toBeDefined();
+      const healthcheck = taskSpec(check).containerSpec.healthcheck;
+      const [kind, probe] = healthcheck?.tests ?? [];
       expect(kind).toBe("CMD-SHELL");
       expect(probe).toContain(`X-Proxy-Config: id${n}-${digest}`);
       expect(probe).toContain("tasks.http-infra-sw-proxy");
       // Failed probes must not count while the proxy rolls towards this node.
-      expect(check.inputs.taskSpec.containerSpec.healthcheck.startPeriod).toBe(
-        check.inputs.convergeConfig.timeout,
-      );
-      expect(check.inputs.taskSpec.networksAdvanceds).toEqual(
-        named(run, SERVICE, "proxy").inputs.taskSpec.networksAdvanceds,
-      );
+      expect(healthcheck?.startPeriod).toBe(args.convergeConfig?.timeout);
+      expect(taskSpec(check).networksAdvanceds).toEqual(taskSpec(proxy).networksAdvanceds);
     }
   });
 
@@ -262,7 +270,7 @@ describe("swarm mode", () => {
   it("a new digest for any change of the proxy's configuration, the same digest for the same one", async () => {
     const digestOf = async (config: Record<string, string | number>) => {
       const { run } = await attempt({ ...SWARM, ...config });
-      return named(await run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env.PROXY_CONFIG_ID;
+      return taskSpec(named(await run, SERVICE, "proxy")).containerSpec.env?.PROXY_CONFIG_ID;
     };
     const base = await digestOf({});
     expect(await digestOf({})).toBe(base);
@@ -272,22 +280,23 @@ describe("swarm mode", () => {
 
   it("the password reaches the proxy only as a secret file: never in the service's env", () => {
     const proxy = named(run, SERVICE, "proxy");
-    const env = proxy.inputs.taskSpec.containerSpec.env;
+    const env = taskSpec(proxy).containerSpec.env;
     expect(JSON.stringify(proxy.inputs)).not.toContain(PASSWORD);
     expect(env).toMatchObject({
       BALANCER_MANAGER_USER: "admin",
       BALANCER_MANAGER_PASSWORD_FILE: "/run/secrets/balancer-manager-password",
     });
-    expect(env.BALANCER_MANAGER_PASSWORD).toBeUndefined();
+    expect(env?.BALANCER_MANAGER_PASSWORD).toBeUndefined();
 
     const secret = named(run, SECRET, "balancer-manager-password");
-    expect(Buffer.from(secret.inputs.data, "base64").toString("utf8")).toBe(PASSWORD);
+    const secretArgs = inputsOf<docker.SecretArgs>(secret);
+    expect(Buffer.from(secretArgs.data, "base64").toString("utf8")).toBe(PASSWORD);
     expect(isWireSecret(secret.wireInputs.data), "data is a Pulumi secret").toBe(true);
     expect(secret.inputs.name).toBe(secretName(stackNames("http-infra", "sw"), PASSWORD));
-    expect(proxy.inputs.taskSpec.containerSpec.secrets).toEqual([
+    expect(taskSpec(proxy).containerSpec.secrets).toEqual([
       {
-        secretId: `secret-${secret.inputs.name}`,
-        secretName: secret.inputs.name,
+        secretId: `secret-${secretArgs.name}`,
+        secretName: secretArgs.name,
         fileName: "/run/secrets/balancer-manager-password",
         fileMode: 0o400,
       },
@@ -328,20 +337,20 @@ describe("swarm mode settings", () => {
     const { run } = await attempt(SWARM);
     const result = await run;
     expect(ofType(result, SECRET)).toEqual([]);
-    const env = named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
-    expect(Object.keys(env).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
-    expect(named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.secrets).toBeUndefined();
+    const env = taskSpec(named(result, SERVICE, "proxy")).containerSpec.env;
+    expect(Object.keys(env!).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
+    expect(taskSpec(named(result, SERVICE, "proxy")).containerSpec.secrets).toBeUndefined();
   });
 
   it("proxyNodeLabel places the proxy on the labelled nodes only, and only those get a check", async () => {
-    const { nodes } = swarmOf(3) as { nodes: SwarmNode[] };
+    const { nodes } = swarmOf(3);
     engine.nodes = {
       nodes: nodes.map((node, i) => (i === 1 ? { ...node, labels: { edge: "true" } } : node)),
     };
     const { run } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
     const result = await run;
     const proxy = named(result, SERVICE, "proxy");
-    expect(proxy.inputs.taskSpec.placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    expect(taskSpec(proxy).placement).toEqual({ constraints: ["node.labels.edge==true"] });
     expect(
       ofType(result, SERVICE)
         .map((s) => s.name)
@@ -350,7 +359,7 @@ describe("swarm mode settings", () => {
   });
 
   it("drained and paused nodes run no proxy task, so they get no check", async () => {
-    const { nodes } = swarmOf(3) as { nodes: SwarmNode[] };
+    const { nodes } = swarmOf(3);
     engine.nodes = {
       nodes: nodes.map((node, i) => ({ ...node, availability: ["active", "drain", "pause"][i] })),
     };

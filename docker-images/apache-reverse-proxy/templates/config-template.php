@@ -26,9 +26,11 @@ set_exception_handler(static function (Throwable $error): void {
 });
 
 require __DIR__ . '/config-validation.php';
+require __DIR__ . '/tls.php';
 
 try {
     $settings = readProxySettings(getenv());
+    $tls = readTlsSettings(getenv());
 } catch (ConfigError $error) {
     fwrite(STDERR, $error->getMessage() . PHP_EOL);
     exit(1);
@@ -42,13 +44,21 @@ try {
  *   ttl=30 keepalive=On  pooled backend connections are dropped after 30 s idle, well before the
  *                        backends' 65 s keep-alive timeout: if the backend closed first, the next
  *                        request sent on that connection would fail with a 502
- *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; 3 failures in a row take the
- *                        member out of rotation (sticky clients move to a live member), 2 successes
- *                        bring it back: HAProxy's defaults (fall 3, rise 2). With hcfails=1, one check
+ *   hc*                  mod_proxy_hcheck GETs /healthz 2 s after the previous check ended; the
+ *                        3rd failed check takes the member out of rotation (sticky clients move to
+ *                        a live member), the 2nd passing check brings it back. The counts are
+ *                        cumulative, not "in a row": a passing check does not reset the failures,
+ *                        a failing one does not reset the passes; each count restarts only when it
+ *                        reaches hcfails or hcpasses, and failures are not counted while the member
+ *                        is in error state (apache/httpd, modules/proxy/mod_proxy_hcheck.c, hc_check,
+ *                        2.4.x). So it is looser than HAProxy's fall 3 / rise 2 (consecutive): three
+ *                        failures spread over any time take a member out. With hcfails=1, one check
  *                        that missed connectiontimeout=1 on a busy but alive member took it out for a
  *                        whole interval, and every new session in that window went to the other
- *                        member. A member that really dies is still avoided at once: the
- *                        request that fails on it fails over and puts it in error state (retry=5).
+ *                        member. A member that really dies is still avoided at once: the request
+ *                        that fails on it fails over and puts it in error state (retry=5). A member
+ *                        told to stop drains for longer than hcinterval × (hcfails + 1) before it
+ *                        closes (the backend images' drain; test/unit/drain-timing.test.ts).
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html
  */
@@ -122,7 +132,15 @@ ob_start();
 # Rendered by apache2-foreground from /var/apache2/templates/config-template.php at container
 # start: edits here are lost on the next start. Change the container's environment instead.
 
+<?php if ($tls === null): ?>
 <VirtualHost *:80>
+<?php else: ?>
+<?php renderTlsServerConfig($tls); ?>
+
+<?php renderHttpRedirectVhost($tls, $settings['serverName']); ?>
+<VirtualHost *:<?= TLS_LISTEN_PORT ?>>
+<?php renderTlsVhostDirectives($tls); ?>
+<?php endif; ?>
     # This is the only vhost (000-default is disabled), so it answers whatever Host the client
     # uses (an IP, localhost:8080, demo.res.ch); ServerName only names it in self-referencing URLs.
     ServerName <?= $settings['serverName'], "\n" ?>

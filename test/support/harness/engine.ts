@@ -15,6 +15,7 @@ import {
   UNKNOWN,
   type InputDiff,
 } from "./updateRules";
+import type { PropertyMap } from "./propertyMap";
 
 export interface ResourceState {
   urn: string;
@@ -22,8 +23,8 @@ export interface ResourceState {
   name: string;
   custom: boolean;
   id: string | undefined;
-  inputs: Record<string, any>;
-  outputs: Record<string, any>;
+  inputs: PropertyMap;
+  outputs: PropertyMap;
   parent: string;
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
@@ -47,20 +48,16 @@ export interface ResourceState {
 /** The provider side: what actually creates, updates and deletes. */
 export interface Provider {
   /** The provider's Check: the inputs the engine stores and diffs (e.g. an Image's contextDigest). */
-  check(type: string, name: string, inputs: Record<string, any>): Record<string, any>;
+  check(type: string, name: string, inputs: PropertyMap): PropertyMap;
   create(
     type: string,
     name: string,
-    inputs: Record<string, any>,
-  ): Promise<{ id: string; outputs: Record<string, any> }>;
-  update(
-    old: ResourceState,
-    inputs: Record<string, any>,
-    diff: InputDiff,
-  ): Promise<Record<string, any>>;
+    inputs: PropertyMap,
+  ): Promise<{ id: string; outputs: PropertyMap }>;
+  update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): Promise<PropertyMap>;
   delete(state: ResourceState): Promise<void>;
   /** The provider's Read (refresh): the object's outputs now, or undefined when it is gone. */
-  read(state: ResourceState): Promise<Record<string, any> | undefined>;
+  read(state: ResourceState): Promise<PropertyMap | undefined>;
   /**
    * Create or Update with `preview: true` (`pulumi preview`): the outputs the provider can tell
    * without doing the work, computed ones left out (unknown). Without it the harness refuses to
@@ -70,9 +67,9 @@ export interface Provider {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<Record<string, any>>;
+  ): Promise<PropertyMap>;
 }
 
 export interface RunOptions {
@@ -162,9 +159,9 @@ export class UpdateEngine {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<Record<string, any>> {
+  ): Promise<PropertyMap> {
     if (!this.provider.preview) {
       throw new Error(`harness: this provider does not model preview (${type} ${name})`);
     }
@@ -188,7 +185,7 @@ export class UpdateEngine {
   async register(
     args: pulumi.runtime.MockResourceArgs,
     registration: Registration,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
     const run = this.current();
     const urn = registration.urn;
     run.registered.add(urn);
@@ -221,12 +218,12 @@ export class UpdateEngine {
     // Component resources live only in the state: the engine creates or keeps them, no provider.
     if (!custom) {
       run.ops.set(args.name, old ? "same" : "create");
-      this.record({ ...base, id: undefined, inputs: args.inputs, outputs: {} });
+      this.record({ ...base, id: undefined, inputs: args.inputs as PropertyMap, outputs: {} });
       return { id: undefined, outputs: {} };
     }
 
     // The goal's inputs as the engine sees them: an unknown in preview is UNKNOWN.
-    const goal = fromSdk(args.inputs);
+    const goal = fromSdk(args.inputs) as PropertyMap;
 
     // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
     // this resource as a dependent; seen again, it is a replacement (a create, no diff), checked
@@ -340,9 +337,9 @@ export class UpdateEngine {
   private async createStep(
     op: "create" | "create-replacement",
     base: Omit<ResourceState, "id" | "inputs" | "outputs">,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
     if (this.current().dryRun) {
       const outputs = await this.step(op, base.name, () =>
         this.preview("create", base.type, base.name, inputs, old),
@@ -578,13 +575,13 @@ export class UpdateEngine {
  * elements": a property the old inputs lack keeps its new value.
  */
 export function processIgnoreChanges(
-  inputs: Record<string, any>,
-  oldInputs: Record<string, any>,
+  inputs: PropertyMap,
+  oldInputs: PropertyMap,
   ignoreChanges: readonly string[],
-): Record<string, any> {
+): PropertyMap {
   const processed = { ...inputs };
   for (const key of ignoreChanges) {
-    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key];
+    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key] as unknown;
   }
   return processed;
 }
@@ -604,7 +601,7 @@ export function shouldTriggerReplace(
 }
 
 /** The mock runtime's inputs as the engine sees them: the SDK's `unknown` (preview) is UNKNOWN. */
-function fromSdk(value: any): any {
+function fromSdk(value: unknown): unknown {
   if (pulumi.isUnknown(value)) return UNKNOWN;
   if (Array.isArray(value)) return value.map(fromSdk);
   if (typeof value === "object" && value !== null) {
@@ -614,8 +611,8 @@ function fromSdk(value: any): any {
 }
 
 /** Outputs for the mock runtime: UNKNOWN goes back as the SDK's `unknown`. */
-function toSdk(result: { id: string | undefined; outputs: Record<string, any> }) {
-  const walk = (value: any): any => {
+function toSdk(result: { id: string | undefined; outputs: PropertyMap }) {
+  const walk = (value: unknown): unknown => {
     if (value === UNKNOWN) return pulumi.unknown;
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value === "object" && value !== null) {
@@ -623,5 +620,5 @@ function toSdk(result: { id: string | undefined; outputs: Record<string, any> })
     }
     return value;
   };
-  return { id: result.id, outputs: walk(result.outputs) as Record<string, any> };
+  return { id: result.id, outputs: walk(result.outputs) as PropertyMap };
 }

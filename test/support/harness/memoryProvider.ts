@@ -9,6 +9,7 @@ import { resourceModule } from "./resources";
 import { contextResolver, type ContextResolver } from "./resources/image";
 import type { MemoryContext } from "./resources/types";
 import type { InputDiff } from "./updateRules";
+import type { PropertyMap } from "./propertyMap";
 
 export interface ProviderCall {
   op: "create" | "update" | "delete";
@@ -29,13 +30,13 @@ export class MemoryProvider implements Provider {
     resolveContext: (p) => this.resolveContext(p),
   };
 
-  check(type: string, name: string, inputs: Record<string, any>) {
+  check(type: string, name: string, inputs: PropertyMap) {
     assertImplemented(type, name, inputs);
     const module = resourceModule(type, name);
     return module.check ? module.check(inputs, this.resolveContext) : inputs;
   }
 
-  async create(type: string, name: string, inputs: Record<string, any>) {
+  async create(type: string, name: string, inputs: PropertyMap) {
     const module = resourceModule(type, name);
     const id = `${name}-${++this.sequence}`;
     this.calls.push({ op: "create", name, id });
@@ -45,11 +46,11 @@ export class MemoryProvider implements Provider {
         throw new Error(`${inputs.name} already exists (Conflict)`);
       }
     }
-    this.live.set(id, { type, name: inputs.name ?? name });
+    this.live.set(id, { type, name: (inputs.name as string | undefined) ?? name });
     return { id, outputs: module.memory.create(this.context, inputs) };
   }
 
-  async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+  async update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
     const module = resourceModule(old.type, old.name);
     this.calls.push({ op: "update", name: old.name, id: old.id! });
     for (const key of diff.changedKeys) {
@@ -69,7 +70,7 @@ export class MemoryProvider implements Provider {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
   ) {
     const module = resourceModule(type, name);

@@ -159,8 +159,7 @@ function readIgnoreChanges(paths: string[], resource: string): string[] {
 export function readReplacementTrigger(serialized: unknown): ReplacementTrigger | undefined {
   if (serialized === undefined || serialized === null) return undefined;
   let secret = false;
-  const { specialSigKey, specialSecretSig, specialOutputValueSig, unknownValue } =
-    pulumi.runtime as any;
+  const { specialSigKey, specialSecretSig, specialOutputValueSig, unknownValue } = pulumi.runtime;
   const walk = (value: unknown): unknown => {
     if (value === unknownValue) return UNKNOWN;
     if (Array.isArray(value)) return value.map(walk);
@@ -176,7 +175,9 @@ export function readReplacementTrigger(serialized: unknown): ReplacementTrigger 
       return "value" in object ? walk(object.value) : UNKNOWN;
     }
     if (signature !== undefined) {
-      throw new Error(`harness: a replacementTrigger holding ${String(signature)} is not modelled`);
+      throw new Error(
+        `harness: a replacementTrigger holding ${JSON.stringify(signature)} is not modelled`,
+      );
     }
     return Object.fromEntries(Object.entries(object).map(([key, child]) => [key, walk(child)]));
   };

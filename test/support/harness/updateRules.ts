@@ -54,7 +54,7 @@ function isZero(value: unknown): boolean {
     return true;
   }
   if (Array.isArray(value)) return value.length === 0;
-  return typeof value === "object" && Object.keys(value as object).length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 /** Whether a value is or holds UNKNOWN anywhere. */

@@ -3,6 +3,7 @@
 // there is no UpdateContext, so any change is a replacement. Swarm refuses to remove a secret a
 // service still uses, which is why the program names each secret after its content.
 import { ignoreMissing, labelMap, type LabelInput } from "./engineApi";
+import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const SECRET = "docker:index/secret:Secret";
@@ -43,18 +44,12 @@ export const secret: ResourceModule = {
     properties: { name: "replace", data: "replace", labels: "replace" },
     computed: new Set(),
     sets: new Set(["labels"]),
-    // An explicit name: the bridge's nameRequiresDeleteBeforeReplace answers true (pulumi-docker
-    // SetAutonaming makes `name` auto-named); the program overrides it with deleteBeforeReplace
-    // false, which the engine honours (step_generator.go continueStepsFromDiff).
-    deleteBeforeReplace: (news) => news.name !== undefined,
+    // An explicit name: the bridge answers delete-before-replace (autonaming.ts); the program
+    // overrides it with deleteBeforeReplace false, which the engine honours.
+    deleteBeforeReplace: nameRequiresDeleteBeforeReplace,
     diffBasis: "outputs",
   },
-  check: (inputs) => {
-    if (inputs.name === undefined) {
-      throw new Error("harness: an auto-named docker.Secret (no `name`) is not modelled");
-    }
-    return inputs;
-  },
+  check: requireName("docker.Secret"),
   docker: {
     // resourceDockerSecretRead: SecretInspectWithRaw; gone → removed from the state. Swarm never
     // returns a secret's data, so the provider keeps the data it wrote.

@@ -5,7 +5,15 @@
 // goes through dockerode's service API against a swarm manager.
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
-import { durationNs, ignoreMissing, labelMap, type LabelInput } from "./engineApi";
+import {
+  durationNs,
+  ignoreMissing,
+  inspectService,
+  labelMap,
+  listNodes,
+  type LabelInput,
+  type SwarmService,
+} from "./engineApi";
 import { waitForState } from "./stateChange";
 import type { DockerContext, ResourceModule } from "./types";
 
@@ -211,15 +219,15 @@ function replicasRunning(tasks: Task[], activeNodes: Set<string>, replicas: numb
 }
 
 async function convergence(docker: Docker, serviceId: string) {
-  const service = await docker.getService(serviceId).inspect();
+  const service = await inspectService(docker, serviceId);
   // getUpToDateTasks: the service's tasks whose desired state is running.
   const tasks = (await docker.listTasks({
     filters: { service: [serviceId], "desired-state": ["running"] },
   })) as Task[];
   // getActiveNodes: every node that is not Down.
-  const nodes = await docker.listNodes();
+  const nodes = await listNodes(docker);
   const active = new Set(
-    nodes.filter((node) => node.Status?.State !== "down").map((node) => node.ID as string),
+    nodes.filter((node) => node.Status.State !== "down").map((node) => node.ID),
   );
   const replicas = service.Spec?.Mode?.Replicated?.Replicas;
   // replicatedConsoleLogUpdater.update
@@ -242,8 +250,8 @@ async function createService(context: DockerContext, inputs: ServiceInputs) {
   const { docker } = context;
   // The spec is built from the provider's fields, not from dockerode's (narrower) literal types.
   const spec = serviceSpec(inputs, context.labels) as unknown as Docker.CreateServiceOptions;
-  const created = (await docker.createService(spec)) as unknown as Docker.Service;
-  const id = created.id as string;
+  const created = await docker.createService(spec);
+  const id = created.id;
   context.track({ kind: "service", id, name: inputs.name });
   if (inputs.convergeConfig) {
     const timeout = seconds(inputs.convergeConfig.timeout, "3m");
@@ -288,7 +296,7 @@ async function createService(context: DockerContext, inputs: ServiceInputs) {
 async function updateService(context: DockerContext, old: ResourceState, inputs: ServiceInputs) {
   const { docker } = context;
   const service = docker.getService(old.id!);
-  const current = await service.inspect();
+  const current = (await service.inspect()) as SwarmService;
   await service.update({ version: current.Version.Index, ...serviceSpec(inputs, context.labels) });
   if (inputs.convergeConfig) {
     const timeout = seconds(inputs.convergeConfig.timeout, "3m");
@@ -353,13 +361,12 @@ export { removeService };
  * another client changed makes it throw rather than report a stale state.
  */
 async function readService(context: DockerContext, state: ResourceState) {
-  const found = await context.docker
-    .getService(state.id!)
-    .inspect()
-    .catch((error: { statusCode?: number }) => {
+  const found = await inspectService(context.docker, state.id!).catch(
+    (error: Error & { statusCode?: number }) => {
       if (error.statusCode === 404) return undefined;
       throw error;
-    });
+    },
+  );
   if (!found) return undefined;
   const expected = serviceSpec(state.outputs as ServiceInputs, context.labels);
   if (
@@ -463,7 +470,7 @@ export const service: ResourceModule = {
       throw new Error("harness: an auto-named docker.Service (no `name`) is not modelled");
     }
     // The schema's ConflictsWith: converge_config can't go with mode.0.global.
-    if (inputs.mode?.global && inputs.convergeConfig) {
+    if ((inputs as ServiceInputs).mode?.global && inputs.convergeConfig) {
       throw new Error(
         `"converge_config": conflicts with mode.0.global (service ${inputs.name}): the provider ` +
           `can't wait for a global service to converge`,

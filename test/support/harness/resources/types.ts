@@ -8,6 +8,7 @@ import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import type { InputDiff } from "../updateRules";
 import type { ContextResolver } from "./image";
+import type { PropertyMap } from "../propertyMap";
 
 /** The input properties the harness implements: `true` for a leaf, a nested Shape for objects. */
 export type Shape = { [property: string]: true | Shape };
@@ -73,7 +74,7 @@ export interface TypeRules {
 
 /** Engine objects the Docker provider made, so destroy can find what the state lost. */
 export type Created = {
-  kind: "container" | "network" | "service" | "secret";
+  kind: "container" | "network" | "service" | "secret" | "volume";
   id: string;
   name: string;
 };
@@ -125,7 +126,7 @@ export interface MemoryContext {
 export class InitializationError extends Error {
   constructor(
     readonly id: string,
-    readonly outputs: Record<string, any>,
+    readonly outputs: PropertyMap,
     readonly reasons: string[],
   ) {
     super(reasons.join("\n"));
@@ -134,7 +135,7 @@ export class InitializationError extends Error {
 
 export interface CreateResult {
   id: string;
-  outputs: Record<string, any>;
+  outputs: PropertyMap;
 }
 
 /** One resource type: its schema and its provider behaviour. */
@@ -145,29 +146,29 @@ export interface ResourceModule {
   inputs: Shape;
   rules: TypeRules;
   /** The provider's Check: the inputs the engine stores and diffs (identity unless given). */
-  check?(inputs: Record<string, any>, resolveContext: ContextResolver): Record<string, any>;
+  check?(inputs: PropertyMap, resolveContext: ContextResolver): PropertyMap;
   docker: {
     /**
      * The provider's Read of a deployed object (`pulumi refresh`, `pulumi up --refresh`): its
      * outputs as the provider reports them now, or undefined when the object is gone (the
      * provider then drops it from the state).
      */
-    read(context: DockerContext, state: ResourceState): Promise<Record<string, any> | undefined>;
-    create(context: DockerContext, inputs: Record<string, any>): Promise<CreateResult>;
+    read(context: DockerContext, state: ResourceState): Promise<PropertyMap | undefined>;
+    create(context: DockerContext, inputs: PropertyMap): Promise<CreateResult>;
     update(
       context: DockerContext,
       old: ResourceState,
-      inputs: Record<string, any>,
+      inputs: PropertyMap,
       diff: InputDiff,
-    ): Promise<Record<string, any>>;
+    ): Promise<PropertyMap>;
     delete(context: DockerContext, state: ResourceState): Promise<void>;
   };
   memory: {
     /** Docker refuses a second object of this type with the same `name` (an image tag moves). */
     uniqueName: boolean;
     /** The outputs the Docker behaviour would report, deterministically, without an engine. */
-    create(context: MemoryContext, inputs: Record<string, any>): Record<string, any>;
-    update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
+    create(context: MemoryContext, inputs: PropertyMap): PropertyMap;
+    update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): PropertyMap;
     /**
      * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
      * inputs (over the old outputs for an update), every Computed attribute not known yet left
@@ -176,7 +177,7 @@ export interface ResourceModule {
     preview?(
       context: MemoryContext,
       operation: "create" | "update",
-      inputs: Record<string, any>,
-    ): Record<string, any>;
+      inputs: PropertyMap,
+    ): PropertyMap;
   };
 }
