@@ -4,7 +4,12 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
-import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
+import {
+  proxyRollbackConfig,
+  proxyUpdateConfig,
+  restartPolicy,
+  STOP_GRACE_PERIOD,
+} from "./policies";
 import { PROXY_CONFIG_ID_TEMPLATE, proxyConfigDigest, proxyReadyChecks } from "./proxyReady";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
 import type { SwarmNode } from "./swarmNodes";
@@ -88,12 +93,14 @@ export function proxyService(
               fileMode: 0o400,
             },
           ],
+          stopGracePeriod: STOP_GRACE_PERIOD,
         },
+        // By id, as the provider reads it back (see members.ts).
         networksAdvanceds: [{ id: args.network.id }],
         placement: settings.proxyNodeLabel
           ? { constraints: [nodeLabelConstraint(settings.proxyNodeLabel)] }
           : undefined,
-        restartPolicy: { condition: "any" },
+        restartPolicy,
       },
       // One task per node. The provider can't wait for a global service to converge (its schema
       // refuses converge_config with mode.0.global): the checks below are what `up` waits for.
@@ -114,8 +121,9 @@ export function proxyService(
       updateConfig: proxyUpdateConfig,
       rollbackConfig: proxyRollbackConfig,
     },
-    // The name is fixed, and so is each node's host port.
-    { deleteBeforeReplace: true },
+    // The name is fixed, and so is each node's host port. A new network replaces it, first (see
+    // members.ts).
+    { deleteBeforeReplace: true, replaceWith: [args.network] },
   );
   // The nodes are known before anything is declared (the preflight asked the manager), so the
   // checks show in a preview too.

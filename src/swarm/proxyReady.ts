@@ -11,6 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { dnsLabel, type StackNames } from "../naming";
+import { restartPolicy, STOP_GRACE_PERIOD } from "./policies";
 import type { SwarmNode } from "./swarmNodes";
 
 /**
@@ -99,6 +100,18 @@ export function readyTimeoutSeconds(nodeCount: number): number {
   return 60 + 30 * nodeCount;
 }
 
+/**
+ * A whole number of seconds as the provider reads a duration back (terraform-provider-docker
+ * resource_docker_service_structures.go shortDur: Go's Duration.String() without a trailing
+ * "0s"), so that the state read back equals what the program sends: "2m30s", "3m", "45s".
+ */
+export function shortDuration(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  if (minutes === 0) return `${rest}s`;
+  return rest === 0 ? `${minutes}m` : `${minutes}m${rest}s`;
+}
+
 export interface ProxyReadyArgs {
   names: StackNames;
   nodes: readonly SwarmNode[];
@@ -112,7 +125,7 @@ export interface ProxyReadyArgs {
 /** One check per proxy node; each depends on the proxy, so it is updated after it. */
 export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
   const { names, nodes, proxy } = args;
-  const timeout = `${readyTimeoutSeconds(nodes.length)}s`;
+  const timeout = shortDuration(readyTimeoutSeconds(nodes.length));
   return nodes.map(
     (node) =>
       new docker.Service(
@@ -140,10 +153,11 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
                 startPeriod: timeout,
                 retries: 3,
               },
+              stopGracePeriod: STOP_GRACE_PERIOD,
             },
             networksAdvanceds: [{ id: args.network.id }],
             placement: { constraints: [`node.id==${node.id}`] },
-            restartPolicy: { condition: "any" },
+            restartPolicy,
           },
           mode: { replicated: { replicas: 1 } },
           updateConfig: { parallelism: 1, order: "start-first", failureAction: "pause" },
@@ -151,8 +165,9 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
           // with a health check as running only once it is healthy).
           convergeConfig: { delay: "2s", timeout },
         },
-        // Updated after the proxy; a fixed name can't exist twice.
-        { dependsOn: [proxy], deleteBeforeReplace: true },
+        // Updated after the proxy; a fixed name can't exist twice; a new network replaces it,
+        // first (see members.ts).
+        { dependsOn: [proxy], deleteBeforeReplace: true, replaceWith: [args.network] },
       ),
   );
 }

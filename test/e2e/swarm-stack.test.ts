@@ -4,13 +4,27 @@
 // Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
 import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
-import type { DockerHarness } from "../support/harness/dockerHarness";
+import { HARNESS_LABEL, type DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import type { Plan } from "../support/harness/engine";
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { inspectService, listNodes, listTasks } from "../support/harness/resources/engineApi";
+import { SECRET } from "../support/harness/resources/secret";
+import {
+  createServiceSpec,
+  flattenService,
+  planService,
+  SERVICE,
+  storedService,
+  type InspectedService,
+  type ServiceInputs,
+} from "../support/harness/resources/service";
+import { diffInputs } from "../support/harness/updateRules";
 import { HttpSession, tally } from "../support/httpSession";
 import {
   listTestbedLeftovers,
@@ -170,6 +184,41 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     }
   });
 
+  it("every service and secret reads back as declared: the state is the provider's Read of the real object, the in-memory model agrees, and the next up does nothing", async () => {
+    // The first deploy's run is still open: the refresh closes it, then reads every resource.
+    const before = new Map(harness.state.map((s) => [s.name, JSON.stringify(s.outputs)]));
+    const refreshed = await harness.refresh();
+    for (const name of refreshed.changed) {
+      const now = JSON.stringify(harness.state.find((s) => s.name === name)?.outputs);
+      console.log(`[swarm] refresh changed ${name}: ${before.get(name)} → ${now}`);
+    }
+    expect(refreshed, "a refresh right after the deploy").toEqual({ changed: [], gone: [] });
+    const own = { [HARNESS_LABEL]: STACK };
+    for (const state of harness.state.filter((s) => s.type === SERVICE)) {
+      const real = (await bed.manager.getService(state.id!).inspect()) as InspectedService;
+      const read = flattenService(real, own);
+      const { convergeConfig: _notRead, ...outputs } = state.outputs;
+      expect(outputs, `${state.name}: its state is ServiceInspect, flattened`).toEqual(read);
+      // The unit tests' model of what Swarm stores for the provider's spec, with the platforms
+      // the Docker client found in the registry at create (QueryRegistry).
+      const spec = createServiceSpec(planService(undefined, state.inputs as ServiceInputs), {});
+      spec.TaskTemplate.Placement.Platforms = real.Spec.TaskTemplate?.Placement?.Platforms ?? [];
+      expect(
+        flattenService(storedService(state.id!, spec), {}),
+        `${state.name}: the in-memory model of Swarm (resources/service.ts storedService) ` +
+          `against ${JSON.stringify(real)}`,
+      ).toEqual(read);
+      expect(diffInputs(SERVICE, state.name, state.outputs, state.inputs).changedKeys).toEqual([]);
+    }
+    const [secret] = harness.state.filter((s) => s.type === SECRET);
+    const inspected = await bed.manager.getSecret(secret.id!).inspect();
+    expect(secret.outputs.name).toBe(inspected.Spec?.Name);
+    expect(diffInputs(SECRET, secret.name, secret.outputs, secret.inputs).changedKeys).toEqual([]);
+    const { plan } = await up();
+    expect(plan.steps, "no provider call").toEqual([]);
+    expect(plan.same).toHaveLength(harness.state.length);
+  }, 120_000);
+
   it("a session pinned through one node's proxy stays on its member through another node's", async () => {
     const [first, second] = bed.nodes;
     const session = new HttpSession(first.proxyUrl);
@@ -304,8 +353,27 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // Rolled back to the spec before: the image the service ran, and the old task kept serving.
     expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(before);
     expect(report.failed, report.failures.join("; ")).toBe(0);
-    // The next `up` with the working code changes nothing the rollback did not already restore.
-    const { plan } = await up();
+
+    // The engine stored the new inputs and the planned outputs, with the error (the bridge's
+    // initializationError, step.go UpdateStep.Apply): the state names the broken image, while
+    // Swarm runs the old one. A plain `up` of the same code would make an empty update and report
+    // success for this member (the unit tests show it).
+    const member = () => harness.state.find((s) => s.name === "dynamic-1")!;
+    /** A service's image in its inputs or outputs (both shaped as @pulumi/docker's ServiceArgs). */
+    const imageIn = (map: PropertyMap) =>
+      (map as pulumi.Unwrap<docker.ServiceArgs>).taskSpec.containerSpec.image;
+    expect(member().initErrors?.[0]).toMatch(/^service rollback completed: /);
+    const recorded = imageIn(member().outputs);
+    expect(recorded, "the state: the broken image").toBe(imageIn(member().inputs));
+    expect(recorded).not.toBe(before);
+
+    // `up --refresh` with the working code: the refresh reads the running spec back (the old
+    // image) and clears the error; the services have nothing to redo.
+    const refreshed = await harness.refresh();
+    expect(refreshed.changed).toContain("dynamic-1");
+    expect(member().initErrors).toBeUndefined();
+    expect(imageIn(member().outputs)).toBe(before);
+    const { plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides });
     expect(touched(plan).filter((name) => name !== "dynamic-image")).toEqual([]);
   }, 300_000);
 
@@ -403,13 +471,47 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     );
   }, 300_000);
 
+  it("a changed networkSubnet replaces the overlay and every service on it, services first, and the stack serves again", async () => {
+    const network = () => harness.state.find((s) => s.name === "network")!;
+    const subnet = () =>
+      (network().outputs as pulumi.Unwrap<docker.NetworkArgs>).ipamConfigs?.[0].subnet;
+    const current = subnet()!;
+    const octets = current.split(".").map(Number);
+    const next = `${octets[0]}.${octets[1]}.${(octets[2] + 1) % 256}.0/24`;
+    const { plan } = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    console.log(
+      `[swarm] networkSubnet change: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+    );
+    const services = ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"];
+    expect(plan.replace).toEqual([...services, "network"].sort());
+    const steps = plan.steps.map((step) => `${step.op} ${step.name}`);
+    // replaceWith puts every service into the network's delete-before-replace chain.
+    for (const service of services) {
+      expect(steps.indexOf(`delete-replaced ${service}`), service).toBeLessThan(
+        steps.indexOf("delete-replaced network"),
+      );
+      expect(steps.indexOf(`create-replacement ${service}`), service).toBeGreaterThan(
+        steps.indexOf("create-replacement network"),
+      );
+    }
+    expect(subnet()).toBe(next);
+    await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
+    const reply = await new HttpSession(bed.nodes[1].proxyUrl).get("/api/animals/");
+    expect(reply.status).toBe(200);
+    // Nothing left to do: the replacements read back as declared too.
+    const again = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    expect(again.plan.steps).toEqual([]);
+  }, 300_000);
+
   it("destroy leaves no service, secret or network of the stack on any node, and the bed leaves nothing on the host", async () => {
     destroyed = true;
     const left = await harness.destroy();
     expect(left.services, "services left").toBeUndefined();
     expect(left.secrets, "secrets left").toBeUndefined();
-    // ServiceRemove returns before the tasks' containers stop (the provider's deleteService waits
-    // only with a stop_grace_period): they go within seconds.
+    // The overlay is gone from the manager when destroy returns: with stop_grace_period set, the
+    // provider's deleteService waited for the services' containers there before the network's
+    // delete. Containers on the workers stop on their own, within seconds.
+    expect((await bed.manager.listNetworks()).map((n) => n.Name)).not.toContain(`${PREFIX}-net`);
     const settled = await waitFor("the stack's containers to go", 60_000, 500, async () => {
       const now = await harness.leftovers();
       return now.containers.length === 0 ? now : undefined;

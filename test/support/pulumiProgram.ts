@@ -45,6 +45,8 @@ export interface Registration {
   ignoreChanges?: string[];
   /** `replacementTrigger`; unset or null means no trigger. */
   replacementTrigger?: ReplacementTrigger;
+  /** `replaceWith`, as URNs; unset means none. */
+  replaceWith?: string[];
   /** `aliases`, each as the `type::name` it names (harness/resourceOptions.ts). */
   aliases?: string[];
 }

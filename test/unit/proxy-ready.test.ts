@@ -11,6 +11,7 @@ import {
   proxyNodes,
   readyProbe,
   readyServiceName,
+  shortDuration,
 } from "../../src/swarm/proxyReady";
 import type { SwarmNode } from "../../src/swarm/swarmNodes";
 
@@ -53,6 +54,18 @@ describe("a check's service name", () => {
     const name = readyServiceName(names, node(1, { hostname: "worker.example.internal.corp" }));
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^http-infra-a-rather-long-stack-name-for-a-demo-proxy-nodeid1$/);
+  });
+});
+
+describe("durations the checks send", () => {
+  it("are written as the provider reads them back (shortDur), so the next run sees no change", () => {
+    expect([45, 60, 150, 180, 601].map(shortDuration)).toEqual([
+      "45s",
+      "1m",
+      "2m30s",
+      "3m",
+      "10m1s",
+    ]);
   });
 });
 

@@ -142,6 +142,8 @@ describe("swarm mode", () => {
     ]);
     expect(run.outputs.networkSubnet).toMatch(/^10\.217\.\d+\.0\/24$/);
     for (const service of ofType(run, SERVICE)) {
+      // By id: the provider reads the attachment back as `id`; a `name` would replace the service
+      // on every run.
       expect(taskSpec(service).networksAdvanceds, service.name).toEqual([
         { id: "net-http-infra-sw-net" },
       ]);
@@ -168,6 +170,38 @@ describe("swarm mode", () => {
       expect(member.inputs.rollbackConfig, member.name).toMatchObject({ order: "start-first" });
       expect(member.inputs.convergeConfig, member.name).toMatchObject({ timeout: "3m" });
     }
+  });
+
+  it("every service states its whole restart policy (Swarm's defaults) and a stop grace period", () => {
+    for (const service of ofType(run, SERVICE)) {
+      // Unset fields would be sent as 0 (a restart loop, a kill at once) and read back as "0s".
+      expect(taskSpec(service).restartPolicy, service.name).toEqual({
+        condition: "any",
+        delay: "5s",
+        maxAttempts: 0,
+        window: "0s",
+      });
+      expect(taskSpec(service).containerSpec.stopGracePeriod, service.name).toBe("30s");
+    }
+  });
+
+  it("a replaced network replaces every service on it, deleted before it (replaceWith)", async () => {
+    const replaceWith = new Map<string, string[] | undefined>();
+    const mocks = unitMocks();
+    await runProgram({
+      stack: "sw",
+      config: SWARM,
+      secrets: { balancerManagerPassword: PASSWORD },
+      newResource: async (args, registration) => {
+        replaceWith.set(args.name, registration.replaceWith);
+        return mocks.newResource(args);
+      },
+    });
+    const network = "urn:pulumi:sw::http-infra::docker:index/network:Network::network";
+    for (const service of ["static-1", "static-2", "dynamic-1", "dynamic-2", "proxy"]) {
+      expect(replaceWith.get(service), service).toEqual([network]);
+    }
+    expect(replaceWith.get("balancer-manager-password"), "the secret is on no network").toEqual([]);
   });
 
   it("members of a pool roll one after another: each depends on the one before", async () => {

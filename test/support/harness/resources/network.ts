@@ -1,10 +1,13 @@
 // docker.Network: pulumi-docker bridges kreuzwerker/terraform-provider-docker's `docker_network`
 // (internal/provider/resource_docker_network.go for the schema, resource_docker_network_funcs.go
 // for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
 import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
+import { SERVICE } from "./service";
 import type { DockerContext, ResourceModule } from "./types";
 import type { PropertyMap } from "../propertyMap";
 
@@ -52,12 +55,17 @@ export async function createNetwork(
  * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
  * fields, so a gateway Docker reports becomes part of the state
  * (kreuzwerker/terraform-provider-docker issue 54). The labels are Docker's minus the ones the
- * harness adds for its own bookkeeping (the provider adds none).
+ * harness adds for its own bookkeeping (the provider adds none). resourceDockerNetworkRead wraps it
+ * in a StateChangeConf (Delay 2 s, MinTimeout 5 s, Timeout 30 s) whose only "pending" answer is for
+ * `Scope == "overlay"` without options, a scope Docker never reports (an overlay's is "swarm"): so
+ * one inspect, 2 s after the call. On a swarm manager those 2 s matter: an overlay's IPAM config is
+ * empty until Swarm has allocated it.
  */
 export async function readNetwork(
   context: DockerContext,
   id: string,
 ): Promise<PropertyMap | undefined> {
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const info = await context.docker
     .getNetwork(id)
     .inspect()
@@ -181,6 +189,21 @@ export const network: ResourceModule = {
   memory: {
     uniqueName: true,
     create: (_context, inputs) => ({ ...inputs, scope: "local" }),
+    // A swarm manager refuses to remove a network a service still uses (moby/swarmkit
+    // manager/controlapi/network.go `removeNetwork`: FailedPrecondition "network %s is in use by
+    // service %s"), and the provider's delete retries only "has active endpoints"
+    // (resourceDockerNetworkRemoveRefreshFunc): the delete fails at once.
+    refusesDelete: (state, live) => {
+      const user = live.find(
+        (object) =>
+          object.type === SERVICE &&
+          (
+            (object.outputs as Partial<pulumi.Unwrap<docker.ServiceArgs>>).taskSpec
+              ?.networksAdvanceds ?? []
+          ).some((attachment) => attachment.id === state.id),
+      );
+      return user && `network ${state.id} is in use by service ${user.name}`;
+    },
     update: (old) => {
       throw new Error(`${old.name}: a network has no in-place update`);
     },

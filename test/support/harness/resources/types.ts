@@ -6,6 +6,7 @@
 // know nothing of any type: they look the module up by type token (resources/index.ts).
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
+import type { Block } from "../terraformSchema";
 import type { InputDiff } from "../updateRules";
 import type { ContextResolver } from "./image";
 import type { PropertyMap } from "../propertyMap";
@@ -63,13 +64,12 @@ export interface TypeRules {
    */
   diffBasis: "outputs" | "inputs";
   /**
-   * ForceNew attributes nested below a top-level property that is not ForceNew itself, as dotted
-   * paths under it (`taskSpec: ["networksAdvanceds", "containerSpec.hosts"]`). The bridge reports
-   * the top-level property as a replace key when any of them changes (pulumi-terraform-bridge
-   * pkg/tfbridge/provider.go `Diff`: a RequiresNew attribute diff anywhere below a key makes that
-   * key a replace key); any other change below it is an update.
+   * The resource's Terraform schema, for a bridged resource whose attributes nest: the diff is
+   * then the SDK's own over every attribute (terraformSchema.ts `diffResource`), and `computed`,
+   * `sets` and `suppressDiff` above are not used. Without it, the diff works on the top-level
+   * properties with the rules above.
    */
-  forceNewPaths?: Record<string, readonly string[]>;
+  schema?: Block;
 }
 
 /** Engine objects the Docker provider made, so destroy can find what the state lost. */
@@ -119,9 +119,11 @@ export interface MemoryContext {
 }
 
 /**
- * A create that failed after the object came to exist: the bridge returns the id and the state
- * with the errors (pulumi-terraform-bridge pkg/tfbridge/provider.go `Create` →
- * `initializationError`), and the engine keeps the resource in the state with InitErrors.
+ * A create or update that failed after the object came to exist: the SDK returns the state with
+ * the error, the bridge returns both (pulumi-terraform-bridge pkg/tfbridge/provider.go `Create`
+ * and `Update` → `initializationError`), and the engine keeps the resource in the state with
+ * these outputs and InitErrors (pulumi/pulumi pkg/resource/deploy/step.go `CreateStep.Apply`,
+ * `UpdateStep.Apply`: StatusPartialFailure).
  */
 export class InitializationError extends Error {
   constructor(
@@ -167,8 +169,16 @@ export interface ResourceModule {
     /** Docker refuses a second object of this type with the same `name` (an image tag moves). */
     uniqueName: boolean;
     /** The outputs the Docker behaviour would report, deterministically, without an engine. */
-    create(context: MemoryContext, inputs: PropertyMap): PropertyMap;
+    create(context: MemoryContext, inputs: PropertyMap, id: string): PropertyMap;
     update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): PropertyMap;
+    /**
+     * Why the engine refuses to delete the object while others exist (an error message), or
+     * undefined. `live` is every object on the pretend engine, with its outputs.
+     */
+    refusesDelete?(
+      state: ResourceState,
+      live: readonly { type: string; name: string; outputs: PropertyMap }[],
+    ): string | undefined;
     /**
      * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
      * inputs (over the old outputs for an update), every Computed attribute not known yet left
