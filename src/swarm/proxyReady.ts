@@ -93,6 +93,22 @@ export function readyProbe(
 }
 
 /**
+ * The platform Docker's client puts in a service's placement when it creates one from a registry
+ * image (docker/docker client/service_create.go resolveContainerSpecImage: the image's platforms as
+ * the registry lists them, Go's names, the architecture cleared for arm), for an image built for
+ * this node. Stated, the provider reads back what it sent: left out, the first `pulumi up` after a
+ * create would see the platforms it did not send and update every check once. Node and image
+ * architectures are compared the way Swarm's scheduler does (moby/swarmkit
+ * manager/scheduler/filter.go PlatformFilter.platformEqual: x86_64 is amd64, aarch64 is arm64).
+ */
+export function imagePlatform(node: SwarmNode): { os: string; architecture: string } {
+  const { os, architecture } = node.platform;
+  const goArch: Record<string, string> = { x86_64: "amd64", aarch64: "arm64" };
+  const named = goArch[architecture] ?? architecture;
+  return { os, architecture: named === "arm" || named.startsWith("armv") ? "" : named };
+}
+
+/**
  * How long a check waits: the proxy rolls one node at a time, and each node takes its old task's
  * stop, the new one's start and health check, and the 15 s monitor window.
  */
@@ -156,7 +172,10 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
               stopGracePeriod: STOP_GRACE_PERIOD,
             },
             networksAdvanceds: [{ id: args.network.id }],
-            placement: { constraints: [`node.id==${node.id}`] },
+            placement: {
+              constraints: [`node.id==${node.id}`],
+              platforms: [imagePlatform(node)],
+            },
             restartPolicy,
           },
           mode: { replicated: { replicas: 1 } },

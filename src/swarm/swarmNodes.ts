@@ -11,6 +11,8 @@ export interface SwarmNode {
   labels: Readonly<Record<string, string>>;
   /** "active", "pause" or "drain": the scheduler places new tasks on active nodes only. */
   availability: string;
+  /** The node's OS and architecture as its engine reports them (`uname -m`: "x86_64"). */
+  platform: { os: string; architecture: string };
 }
 
 export type SwarmNodes = { nodes: SwarmNode[] } | { nodes: undefined; why: string };
@@ -24,7 +26,7 @@ export async function listSwarmNodes(): Promise<SwarmNodes> {
     // NodeList (Engine API v1.41), the fields read here; dockerode types the answer `any`.
     const listed = (await new Docker().listNodes()) as {
       ID: string;
-      Description?: { Hostname?: string };
+      Description?: { Hostname?: string; Platform?: { OS?: string; Architecture?: string } };
       Spec?: { Labels?: Record<string, string>; Availability?: string };
     }[];
     return {
@@ -33,6 +35,10 @@ export async function listSwarmNodes(): Promise<SwarmNodes> {
         hostname: node.Description?.Hostname ?? node.ID,
         labels: node.Spec?.Labels ?? {},
         availability: node.Spec?.Availability ?? "active",
+        platform: {
+          os: node.Description?.Platform?.OS ?? "",
+          architecture: node.Description?.Platform?.Architecture ?? "",
+        },
       })),
     };
   } catch (error) {

@@ -10,6 +10,7 @@ import {
   proxyConfigDigest,
   proxyNodes,
   readyProbe,
+  imagePlatform,
   readyServiceName,
   shortDuration,
 } from "../../src/swarm/proxyReady";
@@ -20,6 +21,7 @@ const node = (n: number, extra: Partial<SwarmNode> = {}): SwarmNode => ({
   hostname: `node-${n}`,
   labels: {},
   availability: "active",
+  platform: { os: "linux", architecture: "x86_64" },
   ...extra,
 });
 
@@ -54,6 +56,17 @@ describe("a check's service name", () => {
     const name = readyServiceName(names, node(1, { hostname: "worker.example.internal.corp" }));
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^http-infra-a-rather-long-stack-name-for-a-demo-proxy-nodeid1$/);
+  });
+});
+
+describe("the platform a check states", () => {
+  it("is the one Docker's client adds for an image built for the node: Go's architecture names, none for arm", () => {
+    const on = (architecture: string) =>
+      imagePlatform(node(1, { platform: { os: "linux", architecture } }));
+    expect(on("x86_64")).toEqual({ os: "linux", architecture: "amd64" });
+    expect(on("aarch64")).toEqual({ os: "linux", architecture: "arm64" });
+    expect(on("armv7l")).toEqual({ os: "linux", architecture: "" });
+    expect(on("s390x")).toEqual({ os: "linux", architecture: "s390x" });
   });
 });
 

@@ -22,6 +22,7 @@ const swarmOf = (count: number, labels: Record<string, string> = {}): { nodes: S
     hostname: `node-${i + 1}`,
     labels,
     availability: "active",
+    platform: { os: "linux", architecture: "x86_64" },
   })),
 });
 const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
@@ -269,7 +270,11 @@ describe("swarm mode", () => {
       const args = inputsOf<docker.ServiceArgs>(check);
       expect(args.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
       expect(args.mode).toEqual({ replicated: { replicas: 1 } });
-      expect(taskSpec(check).placement).toEqual({ constraints: [`node.id==id${n}`] });
+      // The platforms as the Docker client would add them, stated so that they read back unchanged.
+      expect(taskSpec(check).placement).toEqual({
+        constraints: [`node.id==id${n}`],
+        platforms: [{ os: "linux", architecture: "amd64" }],
+      });
       expect(args.convergeConfig, "what the provider waits with").toBeDefined();
       const healthcheck = taskSpec(check).containerSpec.healthcheck;
       const [kind, probe] = healthcheck?.tests ?? [];

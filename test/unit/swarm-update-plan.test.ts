@@ -24,6 +24,7 @@ vi.mock("../../src/swarm/swarmNodes", () => ({
       hostname: `node-${n}`,
       labels: {},
       availability: "active",
+      platform: { os: "linux", architecture: "x86_64" },
     })),
   }),
 }));

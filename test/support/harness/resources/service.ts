@@ -1139,7 +1139,7 @@ export const service: ResourceModule = {
         },
       },
       networksAdvanceds: { name: true, id: true, aliases: true },
-      placement: { constraints: true },
+      placement: { constraints: true, platforms: { architecture: true, os: true } },
       restartPolicy: { condition: true, delay: true, maxAttempts: true, window: true },
     },
     mode: { replicated: { replicas: true }, global: true },
