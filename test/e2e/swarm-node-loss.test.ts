@@ -384,4 +384,25 @@ describeWithDocker("losing a worker node of the swarm", () => {
       );
     }
   }, 600_000);
+
+  it("once the node is back, the same `up` succeeds: it waits for that node's proxy too", async () => {
+    const back = await bed.startNode(victim.name, 120_000);
+    const started = performance.now();
+    await stack!.harness.up({ stack: STACK, config: { ...config, serverName: "loss.res.ch" } });
+    const took = (performance.now() - started) / 1000;
+    console.log(
+      `[node loss] ${victim.name} Ready ${back.toFixed(1)}s after its start; the up then took ${took.toFixed(1)}s`,
+    );
+    // `up` returned: the returned node's proxy reports the configuration the others run.
+    const reported = await Promise.all(
+      bed.nodes.map(async (node) => {
+        const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
+          signal: AbortSignal.timeout(3_000),
+        });
+        return response.headers.get("x-proxy-config")?.replace(/^[^-]+-/, "");
+      }),
+    );
+    expect(new Set(reported).size, `digests reported: ${reported.join(", ")}`).toBe(1);
+    expect(reported[0]).toMatch(/^[0-9a-f]{16}$/);
+  }, 600_000);
 });
