@@ -152,9 +152,10 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
           taskSpec: {
             containerSpec: {
               image: args.image,
-              // Idle until stopped; the health command does the work. `wait` returns on SIGTERM,
-              // so a stop takes no grace period.
-              commands: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"],
+              // Idle until stopped; the health command does the work. `wait` returns on the stop
+              // signal, the image's SIGWINCH (Apache's graceful stop) or SIGTERM, so a stop takes
+              // no grace period (PID 1 ignores a signal it has no handler for).
+              commands: ["sh", "-c", "trap 'exit 0' TERM WINCH; sleep infinity & wait"],
               healthcheck: {
                 tests: [
                   "CMD-SHELL",

@@ -482,7 +482,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     console.log(
       `[swarm] networkSubnet change: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
-    const services = ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"];
+    const services = ["dynamic-1", "dynamic-2", ...proxyResources(), "static-1", "static-2"];
     expect(plan.replace).toEqual([...services, "network"].sort());
     const steps = plan.steps.map((step) => `${step.op} ${step.name}`);
     // replaceWith puts every service into the network's delete-before-replace chain.
