@@ -10,7 +10,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { dnsLabel, type StackNames } from "../naming";
+import { dnsLabel, PROXY_CHECK_NODE_LABEL, type StackNames } from "../naming";
 import { restartPolicy, STOP_GRACE_PERIOD } from "./policies";
 import type { SwarmNode } from "./swarmNodes";
 
@@ -109,6 +109,22 @@ export function imagePlatform(node: SwarmNode): { os: string; architecture: stri
 }
 
 /**
+ * The check's `forceUpdate`: what Swarm holds, raised by one when the node is up but its check has
+ * not settled (an `up` that changed the proxy while the node was down failed on it). Without the
+ * raise, the next `up` would find nothing to change: the failed update stored the new spec (with
+ * an initialization error), and the bridge answers the empty update that clears the error without
+ * calling the provider (pulumi/pulumi-terraform-bridge pkg/tfbridge/provider.go, Update: `diff ==
+ * nil`), so `up` would return before that node's proxy runs the configuration. Raised, the check is
+ * updated (`docker service update --force`) and the provider waits for it again. Undefined for a
+ * check that does not exist yet: Swarm starts the counter at 0, which the provider reads back.
+ */
+export function checkForceUpdate(node: SwarmNode, serviceName: string): number | undefined {
+  const check = node.proxyChecks[serviceName];
+  if (check === undefined) return undefined;
+  return check.settled || node.state !== "ready" ? check.forceUpdate : check.forceUpdate + 1;
+}
+
+/**
  * How long a check waits: the proxy rolls one node at a time, and each node takes its old task's
  * stop, the new one's start and health check, and the 15 s monitor window.
  */
@@ -148,8 +164,12 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
         `proxy-ready-${node.hostname}`,
         {
           name: readyServiceName(names, node),
-          labels: [...names.labels("proxy"), { label: "http-infra.node", value: node.hostname }],
+          labels: [
+            ...names.labels("proxy"),
+            { label: PROXY_CHECK_NODE_LABEL, value: node.hostname },
+          ],
           taskSpec: {
+            forceUpdate: checkForceUpdate(node, readyServiceName(names, node)),
             containerSpec: {
               image: args.image,
               // Idle until stopped; the health command does the work. `wait` returns on the stop

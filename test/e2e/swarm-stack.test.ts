@@ -125,6 +125,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // Builds run on the manager (DOCKER_HOST): it needs the base images; workers pull ours.
     await bed.loadImages([...new Set(Object.values(bases))], { to: "manager" });
     config = { ...bases, deployTarget: "swarm", registry: bed.registry };
+    const deployStarted = performance.now();
     const deployed = await deployStack({
       stack: STACK,
       config,
@@ -136,7 +137,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(await reportedConfigs()).toEqual(await expectedConfigs());
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     console.log(
-      `[e2e timings] ${STACK}: ` +
+      `[e2e timings] ${STACK}: first up ${((performance.now() - deployStarted) / 1000).toFixed(1)}s; ` +
         Object.entries({ ...bed.timings, ...harness.timings })
           .map(([phase, s]) => `${phase} ${s.toFixed(1)}s`)
           .join(", "),
@@ -255,7 +256,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     edits.push(edit);
     const probe = startDowntimeProbe(bed.nodes[1].proxyUrl, { intervalMs: 50, maxSeconds: 300 });
     contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const upStarted = performance.now();
+    let upTook = 0;
     const applied = up().then(async (result) => {
+      upTook = (performance.now() - upStarted) / 1000;
       // `up` returned: convergeConfig made the provider wait until each member's replica runs the
       // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
       // be in its monitor window, UpdateStatus "updating").
@@ -282,7 +286,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const { plan } = await applied;
     console.log(formatDowntime(`${STACK} API edit via ${bed.nodes[1].name}`, report));
     console.log(
-      `[swarm] API edit: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+      `[swarm] API edit: up took ${upTook.toFixed(1)}s; ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
     expect(plan.update).toEqual(["dynamic-1", "dynamic-2", "dynamic-image"]);
     expect(plan.replace).toEqual([]);
@@ -401,6 +405,19 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     let whenUpReturned: Record<string, string> | undefined;
     try {
       ({ plan } = await up({ serverName: "swarm.res.ch" }));
+      const upTook = (performance.now() - started) / 1000;
+      // How long `up` waited for the checks: from the proxy's update returning to the last check.
+      const proxyStep = plan.steps.find((s) => s.name === "proxy");
+      const checksEnded = Math.max(
+        ...plan.steps.filter((s) => s.name.startsWith("proxy-ready-")).map((s) => s.ended),
+      );
+      console.log(
+        `[swarm] proxy settings change: up took ${upTook.toFixed(1)}s, the checks ` +
+          `${((checksEnded - (proxyStep?.ended ?? 0)) / 1000).toFixed(1)}s after the proxy's update; ` +
+          plan.steps
+            .map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`)
+            .join(", "),
+      );
       // `up` returned: each node's check converged, so each node's proxy runs the new settings.
       whenUpReturned = await reportedConfigs();
       await proxyRolledOut();

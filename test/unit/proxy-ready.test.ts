@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stackNames } from "../../src/naming";
 import {
+  checkForceUpdate,
   proxyConfigDigest,
   proxyNodes,
   readyProbe,
@@ -21,7 +22,9 @@ const node = (n: number, extra: Partial<SwarmNode> = {}): SwarmNode => ({
   hostname: `node-${n}`,
   labels: {},
   availability: "active",
+  state: "ready",
   platform: { os: "linux", architecture: "x86_64" },
+  proxyChecks: {},
   ...extra,
 });
 
@@ -67,6 +70,33 @@ describe("the platform a check states", () => {
     expect(on("aarch64")).toEqual({ os: "linux", architecture: "arm64" });
     expect(on("armv7l")).toEqual({ os: "linux", architecture: "" });
     expect(on("s390x")).toEqual({ os: "linux", architecture: "s390x" });
+  });
+});
+
+describe("a check's forceUpdate", () => {
+  const name = "http-infra-dev-proxy-ready-node-1";
+  const withCheck = (state: string, settled: boolean) =>
+    node(1, { state, proxyChecks: { [name]: { forceUpdate: 4, settled } } });
+
+  it("is left to Swarm for a check that does not exist yet", () => {
+    expect(checkForceUpdate(node(1), name)).toBeUndefined();
+  });
+
+  it("is what Swarm holds while the check has settled, or while its node is not ready", () => {
+    expect(checkForceUpdate(withCheck("ready", true), name)).toBe(4);
+    expect(checkForceUpdate(withCheck("down", false), name)).toBe(4);
+    expect(checkForceUpdate(withCheck("unknown", false), name)).toBe(4);
+  });
+
+  it("is raised by one when the node is ready and its check has not settled, so `up` waits for it again", () => {
+    expect(checkForceUpdate(withCheck("ready", false), name)).toBe(5);
+  });
+
+  it("reads only this check: another stack's check on the node changes nothing", () => {
+    const other = node(1, {
+      proxyChecks: { "http-infra-prod-proxy-ready-node-1": { forceUpdate: 2, settled: false } },
+    });
+    expect(checkForceUpdate(other, name)).toBeUndefined();
   });
 });
 

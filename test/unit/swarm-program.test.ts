@@ -22,7 +22,9 @@ const swarmOf = (count: number, labels: Record<string, string> = {}): { nodes: S
     hostname: `node-${i + 1}`,
     labels,
     availability: "active",
+    state: "ready",
     platform: { os: "linux", architecture: "x86_64" },
+    proxyChecks: {},
   })),
 });
 const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
@@ -395,6 +397,22 @@ describe("swarm mode settings", () => {
         .map((s) => s.name)
         .filter((name) => name.startsWith("proxy-ready-")),
     ).toEqual(["proxy-ready-node-2"]);
+  });
+
+  it("a check that has not settled on a node that is up again is forced (forceUpdate + 1), so `up` waits for that node's proxy; the others keep what Swarm holds", async () => {
+    const { nodes } = swarmOf(3);
+    const check = (n: number) => `http-infra-sw-proxy-ready-node-${n}`;
+    engine.nodes = {
+      nodes: nodes.map((node, i) => ({
+        ...node,
+        proxyChecks: { [check(i + 1)]: { forceUpdate: 2, settled: i !== 1 } },
+      })),
+    };
+    const result = await (await attempt(SWARM)).run;
+    const forced = [1, 2, 3].map(
+      (n) => taskSpec(named(result, SERVICE, `proxy-ready-node-${n}`)).forceUpdate,
+    );
+    expect(forced).toEqual([2, 3, 2]);
   });
 
   it("drained and paused nodes run no proxy task, so they get no check", async () => {

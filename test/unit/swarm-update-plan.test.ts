@@ -13,10 +13,18 @@ import { MemoryStack } from "../support/harness/memoryProvider";
 import { SECRET, secret } from "../support/harness/resources/secret";
 import { SERVICE, service } from "../support/harness/resources/service";
 import { diffInputs, UNKNOWN } from "../support/harness/updateRules";
+import type { ProxyCheckState, SwarmNode } from "../../src/swarm/swarmNodes";
 
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: [] }),
 }));
+/** What the manager reports of node 2 besides its name: its state and its proxy checks. */
+const node2 = vi.hoisted(
+  (): Pick<SwarmNode, "state"> & { proxyChecks: Record<string, ProxyCheckState> } => ({
+    state: "ready",
+    proxyChecks: {},
+  }),
+);
 vi.mock("../../src/swarm/swarmNodes", () => ({
   listSwarmNodes: async () => ({
     nodes: [1, 2, 3].map((n) => ({
@@ -24,7 +32,10 @@ vi.mock("../../src/swarm/swarmNodes", () => ({
       hostname: `node-${n}`,
       labels: {},
       availability: "active",
+      state: "ready",
       platform: { os: "linux", architecture: "x86_64" },
+      proxyChecks: {},
+      ...(n === 2 ? node2 : {}),
     })),
   }),
 }));
@@ -57,6 +68,8 @@ const CHECKS = PROXY.slice(1);
 const edits: EditedContext[] = [];
 afterEach(() => {
   for (const edit of edits.splice(0)) edit.remove();
+  node2.state = "ready";
+  node2.proxyChecks = {};
 });
 
 async function deployed() {
@@ -282,6 +295,21 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
         proxy.ended,
       );
     }
+  });
+
+  it("a node back with its check not settled (an `up` failed on it): only that check is updated, forced, so `up` waits for that node's proxy again", async () => {
+    const { stack, secrets } = await deployed();
+    node2.proxyChecks = {
+      "http-infra-swarm-proxy-ready-node-2": { forceUpdate: 0, settled: false },
+    };
+    node2.state = "down";
+    const whileDown = await stack.up({ config: SWARM, secrets });
+    expect(whileDown.plan.steps, "while the node is down: nothing to wait for").toEqual([]);
+    node2.state = "ready";
+    const { plan } = await stack.up({ config: SWARM, secrets });
+    expect(plan.update).toEqual(["proxy-ready-node-2"]);
+    expect(plan.keys["proxy-ready-node-2"]).toEqual(["taskSpec"]);
+    expect(plan.same).toEqual(without("proxy-ready-node-2"));
   });
 
   it("a new password: the new secret first, then the proxy moves to it, then the old secret goes", async () => {

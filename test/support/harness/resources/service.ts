@@ -1141,6 +1141,9 @@ export const service: ResourceModule = {
       networksAdvanceds: { name: true, id: true, aliases: true },
       placement: { constraints: true, platforms: { architecture: true, os: true } },
       restartPolicy: { condition: true, delay: true, maxAttempts: true, window: true },
+      // force_update (Optional, Computed): createServiceSpec sends it as TaskTemplate.ForceUpdate,
+      // flattenTaskSpec reads it back (resource_docker_service_structures.go).
+      forceUpdate: true,
     },
     mode: { replicated: { replicas: true }, global: true },
     endpointSpec: {
