@@ -64,6 +64,10 @@ const EDITS: Record<string, Edit[]> = {
   ],
   threads256: [edit(MPM, /1024/g, "256")],
   event: [edit("Dockerfile", "a2enmod mpm_worker", "a2enmod mpm_event")],
+  // swarm mode's member connections (BALANCER_MEMBER_CONNECTIONS=per-request): one per request
+  perrequest: [
+    edit(TPL, /(const MEMBER_OPTIONS = '[^']*')/, "$1 . ' disablereuse=On addressttl=-1 retry=60'"),
+  ],
 };
 function withAll(name: string): Edit[] {
   return name.split("+").flatMap((part) => {

@@ -17,6 +17,9 @@ export interface StackNames {
   labels(role: BackendRole | "proxy" | "network"): { label: string; value: string }[];
 }
 
+/** The label that names the node of a swarm proxy check (src/swarm/proxyReady.ts): only they carry it. */
+export const PROXY_CHECK_NODE_LABEL = "http-infra.node";
+
 /**
  * Docker container and network names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, image repositories only
  * lower case, and a container's host name is a DNS label (no `_` or `.`, at most 63 characters).

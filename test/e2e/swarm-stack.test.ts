@@ -86,6 +86,38 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   }
 
   const touched = (plan: Plan) => [...plan.create, ...plan.update, ...plan.replace, ...plan.delete];
+  /** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+  const proxyResources = () => ["proxy", ...bed.nodes.map((node) => `proxy-ready-${node.name}`)];
+
+  /** What each node's proxy reports on /proxy-healthz (X-Proxy-Config), by node name. */
+  const reportedConfigs = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      await Promise.all(
+        bed.nodes.map(async (node) => {
+          const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
+            signal: AbortSignal.timeout(2_000),
+          }).catch(() => undefined);
+          const reported = response?.headers.get("x-proxy-config") ?? "no answer";
+          return [node.name, reported] as const;
+        }),
+      ),
+    );
+
+  /** What the last `up` rolled out: each node's id and the digest in the proxy's PROXY_CONFIG_ID. */
+  const expectedConfigs = async () => {
+    const service = await inspectService(bed.manager, `${PREFIX}-proxy`);
+    const id = (service.Spec.TaskTemplate.ContainerSpec.Env ?? [])
+      .find((line) => line.startsWith("PROXY_CONFIG_ID="))
+      ?.slice("PROXY_CONFIG_ID=".length);
+    const digest = id?.replace("{{.Node.ID}}-", "");
+    const nodes = await listNodes(bed.manager);
+    return Object.fromEntries(
+      bed.nodes.map((node) => {
+        const swarmNode = nodes.find((n) => n.Description.Hostname === node.name);
+        return [node.name, `${swarmNode?.ID}-${digest}`];
+      }),
+    );
+  };
 
   beforeAll(async () => {
     bed = await startSwarmTestBed();
@@ -93,6 +125,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // Builds run on the manager (DOCKER_HOST): it needs the base images; workers pull ours.
     await bed.loadImages([...new Set(Object.values(bases))], { to: "manager" });
     config = { ...bases, deployTarget: "swarm", registry: bed.registry };
+    const deployStarted = performance.now();
     const deployed = await deployStack({
       stack: STACK,
       config,
@@ -100,10 +133,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       engine: { docker: bed.manager, host: bed.managerHost },
     });
     harness = deployed.harness;
-    // The provider can't wait for a global service: each node's proxy answers once healthy.
+    // `up` waited for each node's proxy (its check): every one runs the configuration already.
+    expect(await reportedConfigs()).toEqual(await expectedConfigs());
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     console.log(
-      `[e2e timings] ${STACK}: ` +
+      `[e2e timings] ${STACK}: first up ${((performance.now() - deployStarted) / 1000).toFixed(1)}s; ` +
         Object.entries({ ...bed.timings, ...harness.timings })
           .map(([phase, s]) => `${phase} ${s.toFixed(1)}s`)
           .join(", "),
@@ -222,7 +256,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     edits.push(edit);
     const probe = startDowntimeProbe(bed.nodes[1].proxyUrl, { intervalMs: 50, maxSeconds: 300 });
     contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const upStarted = performance.now();
+    let upTook = 0;
     const applied = up().then(async (result) => {
+      upTook = (performance.now() - upStarted) / 1000;
       // `up` returned: convergeConfig made the provider wait until each member's replica runs the
       // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
       // be in its monitor window, UpdateStatus "updating").
@@ -249,7 +286,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const { plan } = await applied;
     console.log(formatDowntime(`${STACK} API edit via ${bed.nodes[1].name}`, report));
     console.log(
-      `[swarm] API edit: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+      `[swarm] API edit: up took ${upTook.toFixed(1)}s; ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
     expect(plan.update).toEqual(["dynamic-1", "dynamic-2", "dynamic-image"]);
     expect(plan.replace).toEqual([]);
@@ -265,8 +302,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(image).toMatch(new RegExp(`^${bed.registry}/${PREFIX}-dynamic@sha256:[a-f0-9]{64}$`));
     expect(image).toBe(harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest);
     // The new tasks have new addresses. Well past the health checks' window (hcfails=3 every 2 s),
-    // every node's proxy still deals new sessions to both members: it looked their names up again
-    // (addressttl), health checks included.
+    // every node's proxy still deals new sessions to both members: a connect to an old address
+    // failed and it looked the name up again, health checks included (each answering as its name).
     await sleep(12_000);
     for (const node of bed.nodes) {
       const dealt = new Set<string | null>();
@@ -365,8 +402,24 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
     })();
     let plan: Plan | undefined;
+    let whenUpReturned: Record<string, string> | undefined;
     try {
       ({ plan } = await up({ serverName: "swarm.res.ch" }));
+      const upTook = (performance.now() - started) / 1000;
+      // How long `up` waited for the checks: from the proxy's update returning to the last check.
+      const proxyStep = plan.steps.find((s) => s.name === "proxy");
+      const checksEnded = Math.max(
+        ...plan.steps.filter((s) => s.name.startsWith("proxy-ready-")).map((s) => s.ended),
+      );
+      console.log(
+        `[swarm] proxy settings change: up took ${upTook.toFixed(1)}s, the checks ` +
+          `${((checksEnded - (proxyStep?.ended ?? 0)) / 1000).toFixed(1)}s after the proxy's update; ` +
+          plan.steps
+            .map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`)
+            .join(", "),
+      );
+      // `up` returned: each node's check converged, so each node's proxy runs the new settings.
+      whenUpReturned = await reportedConfigs();
       await proxyRolledOut();
       // Every node answers again before the poller stops.
       await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
@@ -375,8 +428,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       polling = false;
       await poller;
     }
-    expect(plan.update).toEqual(["proxy"]);
-    expect(touched(plan)).toEqual(["proxy"]);
+    expect(plan.update).toEqual(proxyResources());
+    expect(touched(plan)).toEqual(proxyResources());
+    expect(whenUpReturned, "every node's proxy when `up` returned").toEqual(
+      await expectedConfigs(),
+    );
 
     const gaps = bed.nodes.map((node, index) => {
       let longest = 0;
@@ -408,7 +464,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   it("scaling the static pool out and in changes only the affected member service and the proxy", async () => {
     const out = await up({ serverName: "swarm.res.ch", staticBackends: 3 });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(touched(out.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(out.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     await proxyRolledOut();
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     const servedBy = new Set<string | null>();
@@ -418,10 +474,17 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
     const back = await up({ serverName: "swarm.res.ch" });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(touched(back.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(back.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     const services = (await bed.manager.listServices()).map((s) => s.Spec?.Name).sort();
     expect(services).toEqual(
-      ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
+      [
+        "dynamic-1",
+        "dynamic-2",
+        "proxy",
+        ...bed.nodes.map((node) => `proxy-ready-${node.name}`),
+        "static-1",
+        "static-2",
+      ].map((n) => `${PREFIX}-${n}`),
     );
   }, 300_000);
 
@@ -436,7 +499,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     console.log(
       `[swarm] networkSubnet change: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
-    const services = ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"];
+    const services = ["dynamic-1", "dynamic-2", ...proxyResources(), "static-1", "static-2"];
     expect(plan.replace).toEqual([...services, "network"].sort());
     const steps = plan.steps.map((step) => `${step.op} ${step.name}`);
     // replaceWith puts every service into the network's delete-before-replace chain.

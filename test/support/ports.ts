@@ -86,6 +86,7 @@ export const HOST_PORTS = {
     haproxyNoLog: 18522,
     firstVariant: 18523,
   }),
+  benchNodeLoss: range("bench/node-loss-variants.bench-run.ts", 18540, 18549, { proxy: 18540 }),
 } as const;
 
 /**

@@ -3,7 +3,7 @@
 import type * as docker from "@pulumi/docker";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
-import type { SwarmNodes } from "../../src/swarm/swarmNodes";
+import type { SwarmNode, SwarmNodes } from "../../src/swarm/swarmNodes";
 import { secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
@@ -15,19 +15,31 @@ import {
 } from "../support/pulumiProgram";
 import { unitMocks } from "../support/unitMocks";
 
+/** `count` active nodes named node-1..node-count, with ids id1..; `labels` on every node. */
+const swarmOf = (count: number, labels: Record<string, string> = {}): { nodes: SwarmNode[] } => ({
+  nodes: Array.from({ length: count }, (_, i): SwarmNode => ({
+    id: `id${i + 1}`,
+    hostname: `node-${i + 1}`,
+    labels,
+    availability: "active",
+    state: "ready",
+    platform: { os: "linux", architecture: "x86_64" },
+    proxyChecks: {},
+  })),
+});
 const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
   networks: [],
-  nodes: { count: 3 },
+  nodes: { nodes: undefined, why: "set in beforeEach" },
 }));
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: engine.networks }),
 }));
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => engine.nodes,
+  listSwarmNodes: async () => engine.nodes,
 }));
 beforeEach(() => {
   engine.networks = [];
-  engine.nodes = { count: 3 };
+  engine.nodes = swarmOf(3);
 });
 
 const IMAGE = "docker:index/image:Image";
@@ -49,7 +61,9 @@ const named = (run: ProgramRun, type: string, name: string): RecordedResource =>
 };
 /** A service's task spec, as @pulumi/docker types a Service's args. */
 const taskSpec = (service: RecordedResource) => inputsOf<docker.ServiceArgs>(service).taskSpec;
-const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => s.name !== "proxy");
+/** The proxy and the checks on its nodes that `up` waits for (src/swarm/proxyReady.ts). */
+const isProxy = (name: string) => name === "proxy" || name.startsWith("proxy-ready-");
+const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => !isProxy(s.name));
 
 /** Runs the program and records every registration, even of a run that fails. */
 async function attempt(config: Record<string, string | number>, secrets = {}) {
@@ -72,7 +86,7 @@ describe("swarm mode", () => {
   let run: ProgramRun;
 
   beforeAll(async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     run = await runProgram({
       stack: "sw",
       config: SWARM,
@@ -87,7 +101,16 @@ describe("swarm mode", () => {
       ofType(run, SERVICE)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"]);
+    ).toEqual([
+      "dynamic-1",
+      "dynamic-2",
+      "proxy",
+      "proxy-ready-node-1",
+      "proxy-ready-node-2",
+      "proxy-ready-node-3",
+      "static-1",
+      "static-2",
+    ]);
   });
 
   it("pushes the three images under the registry, with their base image as a build arg", () => {
@@ -105,7 +128,7 @@ describe("swarm mode", () => {
 
   it("services run the pushed image by repoDigest, not by tag, so a rebuilt image rolls them", () => {
     for (const service of ofType(run, SERVICE)) {
-      const kind = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
+      const kind = isProxy(service.name) ? "proxy" : service.name.split("-")[0];
       expect(taskSpec(service).containerSpec.image, service.name).toBe(
         `sha256:${`${kind}-image`.padEnd(64, "0")}`,
       );
@@ -212,14 +235,14 @@ describe("swarm mode", () => {
     }
   });
 
-  it("the proxy finds members by service name and looks them up again every 5 s", () => {
+  it("the proxy finds members by service name, with a new connection per request (a lost node's members fail over instead of hanging)", () => {
     const env = taskSpec(named(run, SERVICE, "proxy")).containerSpec.env;
     expect(env).toMatchObject({
       STATIC_APP_1: "http-infra-sw-static-1:80",
       STATIC_APP_2: "http-infra-sw-static-2:80",
       DYNAMIC_APP_1: "http-infra-sw-dynamic-1:3000",
       DYNAMIC_APP_2: "http-infra-sw-dynamic-2:3000",
-      BALANCER_MEMBER_ADDRESS_TTL: "5",
+      BALANCER_MEMBER_CONNECTIONS: "per-request",
       SERVER_NAME: "demo.res.ch",
     });
   });
@@ -236,6 +259,64 @@ describe("swarm mode", () => {
       undefined,
     );
     expect(taskSpec(proxy).placement).toBeUndefined();
+  });
+
+  it("`up` waits for every node's proxy: on each node a replicated check, pinned there, that converges once that node's proxy reports the new configuration", () => {
+    const proxy = named(run, SERVICE, "proxy");
+    const configId = taskSpec(proxy).containerSpec.env?.PROXY_CONFIG_ID ?? "";
+    // Swarm expands {{.Node.ID}} per task: each proxy names its node next to the digest.
+    expect(configId).toMatch(/^\{\{\.Node\.ID\}\}-[0-9a-f]{16}$/);
+    const digest = configId.split("-").pop();
+    for (const n of [1, 2, 3]) {
+      const check = named(run, SERVICE, `proxy-ready-node-${n}`);
+      const args = inputsOf<docker.ServiceArgs>(check);
+      expect(args.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
+      expect(args.mode).toEqual({ replicated: { replicas: 1 } });
+      // The platforms as the Docker client would add them, stated so that they read back unchanged.
+      expect(taskSpec(check).placement).toEqual({
+        constraints: [`node.id==id${n}`],
+        platforms: [{ os: "linux", architecture: "amd64" }],
+      });
+      expect(args.convergeConfig, "what the provider waits with").toBeDefined();
+      const healthcheck = taskSpec(check).containerSpec.healthcheck;
+      const [kind, probe] = healthcheck?.tests ?? [];
+      expect(kind).toBe("CMD-SHELL");
+      expect(probe).toContain(`X-Proxy-Config: id${n}-${digest}`);
+      expect(probe).toContain("tasks.http-infra-sw-proxy");
+      // Failed probes must not count while the proxy rolls towards this node.
+      expect(healthcheck?.startPeriod).toBe(args.convergeConfig?.timeout);
+      expect(taskSpec(check).networksAdvanceds).toEqual(taskSpec(proxy).networksAdvanceds);
+    }
+  });
+
+  it("the checks are updated after the proxy: each depends on it", async () => {
+    const registrations = new Map<string, string[]>();
+    const mocks = unitMocks();
+    await runProgram({
+      stack: "sw",
+      config: SWARM,
+      newResource: async (args, registration) => {
+        registrations.set(args.name, registration.dependencies);
+        return mocks.newResource(args);
+      },
+    });
+    for (const n of [1, 2, 3]) {
+      expect(
+        registrations.get(`proxy-ready-node-${n}`)?.some((urn) => urn.endsWith("::proxy")),
+        `proxy-ready-node-${n}`,
+      ).toBe(true);
+    }
+  });
+
+  it("a new digest for any change of the proxy's configuration, the same digest for the same one", async () => {
+    const digestOf = async (config: Record<string, string | number>) => {
+      const { run } = await attempt({ ...SWARM, ...config });
+      return taskSpec(named(await run, SERVICE, "proxy")).containerSpec.env?.PROXY_CONFIG_ID;
+    };
+    const base = await digestOf({});
+    expect(await digestOf({})).toBe(base);
+    expect(await digestOf({ serverName: "other.example" })).not.toBe(base);
+    expect(await digestOf({ dynamicBackends: 3 })).not.toBe(base);
   });
 
   it("the password reaches the proxy only as a secret file: never in the service's env", () => {
@@ -302,14 +383,61 @@ describe("swarm mode settings", () => {
     expect(taskSpec(named(result, SERVICE, "proxy")).containerSpec.secrets).toBeUndefined();
   });
 
-  it("proxyNodeLabel places the proxy on the labelled nodes only", async () => {
+  it("proxyNodeLabel places the proxy on the labelled nodes only, and only those get a check", async () => {
+    const { nodes } = swarmOf(3);
+    engine.nodes = {
+      nodes: nodes.map((node, i) => (i === 1 ? { ...node, labels: { edge: "true" } } : node)),
+    };
     const { run } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
-    const proxy = named(await run, SERVICE, "proxy");
+    const result = await run;
+    const proxy = named(result, SERVICE, "proxy");
     expect(taskSpec(proxy).placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    expect(
+      ofType(result, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-2"]);
+  });
+
+  it("a check that has not settled on a node that is up again is forced (forceUpdate + 1), so `up` waits for that node's proxy; the others keep what Swarm holds", async () => {
+    const { nodes } = swarmOf(3);
+    const check = (n: number) => `http-infra-sw-proxy-ready-node-${n}`;
+    engine.nodes = {
+      nodes: nodes.map((node, i) => ({
+        ...node,
+        proxyChecks: { [check(i + 1)]: { forceUpdate: 2, settled: i !== 1 } },
+      })),
+    };
+    const result = await (await attempt(SWARM)).run;
+    const forced = [1, 2, 3].map(
+      (n) => taskSpec(named(result, SERVICE, `proxy-ready-node-${n}`)).forceUpdate,
+    );
+    expect(forced).toEqual([2, 3, 2]);
+  });
+
+  it("drained and paused nodes run no proxy task, so they get no check", async () => {
+    const { nodes } = swarmOf(3);
+    engine.nodes = {
+      nodes: nodes.map((node, i) => ({ ...node, availability: ["active", "drain", "pause"][i] })),
+    };
+    const { run } = await attempt(SWARM);
+    expect(
+      ofType(await run, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-1"]);
+  });
+
+  it("a proxyNodeLabel on no active node is refused, naming the key and the nodes; nothing is created", async () => {
+    const { run, registered } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
+    await expect(run).rejects.toThrow(
+      /proxyNodeLabel edge=true is on no active node of the swarm \(nodes: node-1 \(active\), node-2/,
+    );
+    expect(registered).toEqual([]);
   });
 
   it("without a registry a one-node swarm runs the local images, unpushed", async () => {
-    engine.nodes = { count: 1 };
+    engine.nodes = swarmOf(1);
     const { run } = await attempt({ deployTarget: "swarm" });
     for (const image of ofType(await run, IMAGE)) {
       expect(image.inputs.skipPush, image.name).toBe(true);
@@ -318,14 +446,14 @@ describe("swarm mode settings", () => {
   });
 
   it("without a registry a swarm of several nodes is refused, naming registry; nothing is created", async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     const { run, registered } = await attempt({ deployTarget: "swarm" });
     await expect(run).rejects.toThrow(/registry is unset, but the swarm has 3 nodes/);
     expect(registered).toEqual([]);
   });
 
   it("an engine that is no swarm manager is refused, naming deployTarget; nothing is created", async () => {
-    engine.nodes = { count: undefined, why: "This node is not a swarm manager." };
+    engine.nodes = { nodes: undefined, why: "This node is not a swarm manager." };
     const { run, registered } = await attempt(SWARM);
     await expect(run).rejects.toThrow(/deployTarget is swarm, but .*not a swarm manager/);
     expect(registered).toEqual([]);

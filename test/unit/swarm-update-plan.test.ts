@@ -13,12 +13,31 @@ import { MemoryStack } from "../support/harness/memoryProvider";
 import { SECRET, secret } from "../support/harness/resources/secret";
 import { SERVICE, service } from "../support/harness/resources/service";
 import { diffInputs, UNKNOWN } from "../support/harness/updateRules";
+import type { ProxyCheckState, SwarmNode } from "../../src/swarm/swarmNodes";
 
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: [] }),
 }));
+/** What the manager reports of node 2 besides its name: its state and its proxy checks. */
+const node2 = vi.hoisted(
+  (): Pick<SwarmNode, "state"> & { proxyChecks: Record<string, ProxyCheckState> } => ({
+    state: "ready",
+    proxyChecks: {},
+  }),
+);
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => ({ count: 3 }),
+  listSwarmNodes: async () => ({
+    nodes: [1, 2, 3].map((n) => ({
+      id: `id${n}`,
+      hostname: `node-${n}`,
+      labels: {},
+      availability: "active",
+      state: "ready",
+      platform: { os: "linux", architecture: "x86_64" },
+      proxyChecks: {},
+      ...(n === 2 ? node2 : {}),
+    })),
+  }),
 }));
 
 const SWARM = { deployTarget: "swarm", registry: "127.0.0.1:5000" };
@@ -32,6 +51,9 @@ const everything = [
   "network",
   "proxy",
   "proxy-image",
+  "proxy-ready-node-1",
+  "proxy-ready-node-2",
+  "proxy-ready-node-3",
   "static",
   "static-1",
   "static-2",
@@ -39,10 +61,15 @@ const everything = [
 ];
 const without = (...names: string[]) => everything.filter((name) => !names.includes(name));
 const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
+/** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+const PROXY = ["proxy", "proxy-ready-node-1", "proxy-ready-node-2", "proxy-ready-node-3"];
+const CHECKS = PROXY.slice(1);
 
 const edits: EditedContext[] = [];
 afterEach(() => {
   for (const edit of edits.splice(0)) edit.remove();
+  node2.state = "ready";
+  node2.proxyChecks = {};
 });
 
 async function deployed() {
@@ -242,24 +269,47 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
     const { stack, secrets } = await deployed();
     const out = await stack.up({ config: { ...SWARM, staticBackends: 3 }, secrets });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(out.plan.update).toEqual(["proxy"]);
+    expect(out.plan.update).toEqual(PROXY);
     expect(out.plan.replace).toEqual([]);
-    expect(out.plan.same).toEqual(without("proxy"));
+    expect(out.plan.same).toEqual(without(...PROXY));
 
     const back = await stack.up({ config: SWARM, secrets });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(back.plan.update).toEqual(["proxy"]);
-    expect(back.plan.same).toEqual(without("proxy"));
+    expect(back.plan.update).toEqual(PROXY);
+    expect(back.plan.same).toEqual(without(...PROXY));
     // The proxy stops naming the member before the member goes.
-    expect(ops(back.plan.steps)).toEqual(["update proxy", "delete static-3"]);
+    const steps = ops(back.plan.steps);
+    expect(steps.indexOf("delete static-3")).toBeGreaterThan(steps.indexOf("update proxy"));
   });
 
-  it("a changed serverName updates only the proxy service", async () => {
+  it("a changed serverName updates only the proxy service, then the check on each node, which `up` waits for", async () => {
     const { stack, secrets } = await deployed();
     const { plan } = await stack.up({ config: { ...SWARM, serverName: "other.res.ch" }, secrets });
-    expect(plan.update).toEqual(["proxy"]);
+    expect(plan.update).toEqual(PROXY);
     expect(plan.replace).toEqual([]);
-    expect(plan.same).toEqual(without("proxy"));
+    expect(plan.same).toEqual(without(...PROXY));
+    const proxy = plan.steps.find((step) => step.name === "proxy")!;
+    for (const check of CHECKS) {
+      const step = plan.steps.find((s) => s.name === check)!;
+      expect(step.started, `${check} starts after the proxy's update`).toBeGreaterThanOrEqual(
+        proxy.ended,
+      );
+    }
+  });
+
+  it("a node back with its check not settled (an `up` failed on it): only that check is updated, forced, so `up` waits for that node's proxy again", async () => {
+    const { stack, secrets } = await deployed();
+    node2.proxyChecks = {
+      "http-infra-swarm-proxy-ready-node-2": { forceUpdate: 0, settled: false },
+    };
+    node2.state = "down";
+    const whileDown = await stack.up({ config: SWARM, secrets });
+    expect(whileDown.plan.steps, "while the node is down: nothing to wait for").toEqual([]);
+    node2.state = "ready";
+    const { plan } = await stack.up({ config: SWARM, secrets });
+    expect(plan.update).toEqual(["proxy-ready-node-2"]);
+    expect(plan.keys["proxy-ready-node-2"]).toEqual(["taskSpec"]);
+    expect(plan.same).toEqual(without("proxy-ready-node-2"));
   });
 
   it("a new password: the new secret first, then the proxy moves to it, then the old secret goes", async () => {
@@ -269,12 +319,13 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       secrets: { balancerManagerPassword: "another-manager-password" },
     });
     expect(plan.replace).toEqual(["balancer-manager-password"]);
-    expect(plan.update).toEqual(["proxy"]);
-    expect(ops(plan.steps)).toEqual([
+    expect(plan.update).toEqual(PROXY);
+    const steps = ops(plan.steps);
+    expect(steps.slice(0, 2)).toEqual([
       "create-replacement balancer-manager-password",
       "update proxy",
-      "delete-replaced balancer-manager-password",
     ]);
+    expect(steps.at(-1)).toBe("delete-replaced balancer-manager-password");
   });
 
   it("a changed networkSubnet replaces the overlay and every service on it, delete-first", async () => {
@@ -287,7 +338,7 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       "dynamic-1",
       "dynamic-2",
       "network",
-      "proxy",
+      ...PROXY,
       "static-1",
       "static-2",
     ]);

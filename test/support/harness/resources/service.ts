@@ -47,8 +47,17 @@ export interface ServiceInputs {
   taskSpec: {
     containerSpec: {
       image: string;
+      /** container_spec.command: replaces the image's entrypoint (there is no `entrypoint`). */
+      commands?: string[];
       hostname?: string;
       env?: Record<string, string>;
+      healthcheck?: {
+        tests?: string[];
+        interval?: string;
+        timeout?: string;
+        startPeriod?: string;
+        retries?: number;
+      };
       labels?: LabelInput;
       stopGracePeriod?: string;
       secrets?: {
@@ -138,6 +147,7 @@ export const serviceSchema: Block = {
         {
           image: string("image", { optional: undefined, required: true }),
           labels: setOf("labels", labelBlock(true)),
+          commands: { tf: "command", type: "list", elem: "string", optional: true },
           hostname: string("hostname"),
           env: { tf: "env", type: "map", optional: true },
           stopGracePeriod: string("stop_grace_period", { computed: true }),
@@ -328,6 +338,8 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
       ContainerSpec: {
         Image: imageWithTag(text(container.image)),
         Labels: labelMapOf(container.labels),
+        // createContainerSpec: `containerSpec.Command = …` as given (omitempty when there is none).
+        ...(container.commands?.length && { Command: container.commands }),
         Hostname: text(container.hostname),
         // mapTypeMapValsToStringSlice: KEY=value, in the order a Go map yields its keys, which
         // differs from call to call; the harness keeps the map's own order. (A reordered Env alone
@@ -488,7 +500,6 @@ function labelSet(labels: Record<string, string> | undefined, own: Record<string
 function flattenContainerSpec(name: string, spec: InspectedContainerSpec) {
   const out: Record<string, unknown> = {};
   for (const [field, attribute] of [
-    ["Command", "command"],
     ["Args", "args"],
     ["Dir", "dir"],
     ["User", "user"],
@@ -508,6 +519,7 @@ function flattenContainerSpec(name: string, spec: InspectedContainerSpec) {
   if (spec.ReadOnly) unmodelled(name, "task_spec.container_spec.read_only", spec.ReadOnly);
   if (nonEmpty(spec.Image)) out.image = spec.Image;
   if (nonEmpty(spec.Labels)) out.labels = labelSet(spec.Labels, {});
+  if (nonEmpty(spec.Command)) out.commands = spec.Command;
   if (nonEmpty(spec.Hostname)) out.hostname = spec.Hostname;
   // mapStringSliceToMap: KEY=value (a value may hold "=").
   if (nonEmpty(spec.Env)) {
@@ -1105,8 +1117,16 @@ export const service: ResourceModule = {
     taskSpec: {
       containerSpec: {
         image: true,
+        commands: true,
         hostname: true,
         env: true,
+        healthcheck: {
+          tests: true,
+          interval: true,
+          timeout: true,
+          startPeriod: true,
+          retries: true,
+        },
         labels: { label: true, value: true },
         stopGracePeriod: true,
         secrets: {
@@ -1119,8 +1139,11 @@ export const service: ResourceModule = {
         },
       },
       networksAdvanceds: { name: true, id: true, aliases: true },
-      placement: { constraints: true },
+      placement: { constraints: true, platforms: { architecture: true, os: true } },
       restartPolicy: { condition: true, delay: true, maxAttempts: true, window: true },
+      // force_update (Optional, Computed): createServiceSpec sends it as TaskTemplate.ForceUpdate,
+      // flattenTaskSpec reads it back (resource_docker_service_structures.go).
+      forceUpdate: true,
     },
     mode: { replicated: { replicas: true }, global: true },
     endpointSpec: {
