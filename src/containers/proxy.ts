@@ -5,10 +5,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { addressInSubnet, slots } from "../addressing";
+import { runtimeLimits } from "../hardening";
 import type { StackNames } from "../naming";
 import { PROXY_PORT, proxyEnvironment, proxyEnvironmentDigest } from "../proxyEnvironment";
 import type { Settings } from "../settings";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
+import { containerHardening } from "./hardening";
 
 export interface ProxyArgs {
   readonly names: StackNames;
@@ -63,6 +65,7 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
         { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },
       ],
       labels: names.labels("proxy"),
+      ...containerHardening("proxy", runtimeLimits(settings, "proxy")),
       restart: "unless-stopped",
       wait: true,
       waitTimeout: HEALTHY_WITHIN_SECONDS,

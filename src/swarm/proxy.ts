@@ -2,8 +2,10 @@
 // publishing the port on its own node (host mode), finding the members by their service names.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { runtimeLimits } from "../hardening";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
+import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
 
@@ -36,6 +38,9 @@ export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<s
   return env;
 }
 
+/** The proxy image's user (www-data, in both base images): the owner of the password file. */
+export const PROXY_UID = "33";
+
 /** `node.labels.key==value`, Swarm's placement constraint for a node label. */
 export function nodeLabelConstraint(label: string): string {
   const at = label.indexOf("=");
@@ -66,7 +71,9 @@ export function proxyService(args: StackProxyArgs): docker.Service {
       name: names.proxy,
       labels: names.labels("proxy"),
       taskSpec: {
+        ...taskSpecHardening(runtimeLimits(settings, "proxy")),
         containerSpec: {
+          ...containerSpecHardening("proxy"),
           image: args.image,
           env,
           secrets: secret && [
@@ -74,7 +81,9 @@ export function proxyService(args: StackProxyArgs): docker.Service {
               secretId: secret.id,
               secretName: secret.name,
               fileName: PASSWORD_FILE,
-              // Root reads it in the entrypoint; Apache's workers never need it.
+              // Only the image's user (www-data, uid 33) reads it, in the entrypoint.
+              fileUid: PROXY_UID,
+              fileGid: PROXY_UID,
               fileMode: 0o400,
             },
           ],

@@ -362,9 +362,9 @@ describeWithPhp("proxy vhost template", () => {
     expect(directives(config)).toMatch(/^\s*ServerName shop\.example\.org$/m);
   });
 
-  it("there is exactly one vhost, on port 80", () => {
+  it("there is exactly one vhost, on port 8080 (the image's Listen, which needs no privilege)", () => {
     expect(directives(render(proxyEnv(1, 1))).match(/<VirtualHost [^>]*>/g)).toEqual([
-      "<VirtualHost *:80>",
+      "<VirtualHost *:8080>",
     ]);
   });
 

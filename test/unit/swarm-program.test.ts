@@ -173,8 +173,8 @@ describe("swarm mode", () => {
   it("the proxy finds members by service name and looks them up again every 5 s", () => {
     const env = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
     expect(env).toMatchObject({
-      STATIC_APP_1: "http-infra-sw-static-1:80",
-      STATIC_APP_2: "http-infra-sw-static-2:80",
+      STATIC_APP_1: "http-infra-sw-static-1:8080",
+      STATIC_APP_2: "http-infra-sw-static-2:8080",
       DYNAMIC_APP_1: "http-infra-sw-dynamic-1:3000",
       DYNAMIC_APP_2: "http-infra-sw-dynamic-2:3000",
       BALANCER_MEMBER_ADDRESS_TTL: "5",
@@ -187,7 +187,7 @@ describe("swarm mode", () => {
     expect(proxy.inputs.mode).toEqual({ global: true });
     expect(proxy.inputs.endpointSpec).toEqual({
       mode: "dnsrr",
-      ports: [{ targetPort: 80, publishedPort: 8080, publishMode: "host", protocol: "tcp" }],
+      ports: [{ targetPort: 8080, publishedPort: 8080, publishMode: "host", protocol: "tcp" }],
     });
     expect(proxy.inputs.updateConfig).toMatchObject({ order: "stop-first", parallelism: 1 });
     expect(proxy.inputs.convergeConfig, "the provider refuses it on a global service").toBe(
@@ -215,9 +215,44 @@ describe("swarm mode", () => {
         secretId: `secret-${secret.inputs.name}`,
         secretName: secret.inputs.name,
         fileName: "/run/secrets/balancer-manager-password",
+        // Readable by the image's user (www-data) only: the entrypoint does not run as root.
+        fileUid: "33",
+        fileGid: "33",
         fileMode: 0o400,
       },
     ]);
+  });
+
+  it("runs every task read-only, without capabilities, limited, logs rotated", () => {
+    const writable: Record<string, string[]> = {
+      proxy: ["/run/apache2"],
+      static: ["/run/apache2", "/tmp"],
+      dynamic: [],
+    };
+    for (const service of ofType(run, SERVICE)) {
+      const role = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
+      const { containerSpec, resources, logDriver } = service.inputs.taskSpec;
+      expect(containerSpec.readOnly, `${service.name} readOnly`).toBe(true);
+      expect(
+        (containerSpec.mounts ?? []).map((m: { target: string }) => m.target),
+        `${service.name} tmpfs`,
+      ).toEqual(writable[role]);
+      for (const mount of containerSpec.mounts ?? []) {
+        expect(mount.type, `${service.name} ${mount.target}`).toBe("tmpfs");
+      }
+      expect(containerSpec.capDrops, service.name).toEqual(["ALL"]);
+      expect(containerSpec.capAdds, service.name).toBeUndefined();
+      // The user is the image's; the provider has no no-new-privileges for a service (the images
+      // carry no setuid file instead).
+      expect(containerSpec.user, service.name).toBeUndefined();
+      expect(resources, service.name).toEqual({
+        limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 1_000_000_000 },
+      });
+      expect(logDriver, service.name).toEqual({
+        name: "json-file",
+        options: { "max-size": "10m", "max-file": "3" },
+      });
+    }
   });
 
   it("a new password is a new secret, created before the old one is deleted", () => {
@@ -242,8 +277,8 @@ describe("swarm mode", () => {
 
   it("exports the members' service addresses and the proxy service's name", () => {
     expect(run.outputs.staticBackends).toEqual([
-      "http-infra-sw-static-1:80",
-      "http-infra-sw-static-2:80",
+      "http-infra-sw-static-1:8080",
+      "http-infra-sw-static-2:8080",
     ]);
     expect(run.outputs.proxyContainerName).toBe("http-infra-sw-proxy");
   });

@@ -3,7 +3,7 @@
  * Renders the reverse proxy's Apache vhost from the environment (see config-validation.php for
  * the variables and their rules). apache2-foreground runs it at every container start:
  *
- *   php config-template.php > /etc/apache2/sites-available/reverse-proxy.conf
+ *   php config-template.php > "$APACHE_RUN_DIR/reverse-proxy.conf"
  *
  * On a missing or bad variable it prints one line naming the variable to stderr, prints nothing
  * to stdout and exits with status 1, so a half-written config can never be loaded.
@@ -75,7 +75,7 @@ ob_start();
 # Rendered by apache2-foreground from /var/apache2/templates/config-template.php at container
 # start: edits here are lost on the next start. Change the container's environment instead.
 
-<VirtualHost *:80>
+<VirtualHost *:8080>
     # This is the only vhost (000-default is disabled), so it answers whatever Host the client
     # uses (an IP, localhost:8080, demo.res.ch); ServerName only names it in self-referencing URLs.
     ServerName <?= $settings['serverName'], "\n" ?>

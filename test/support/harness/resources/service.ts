@@ -6,6 +6,14 @@
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
 import { durationNs, ignoreMissing, labelMap, type LabelInput } from "./engineApi";
+import {
+  CONTAINER_SPEC_HARDENING_INPUTS,
+  containerSpecHardening,
+  TASK_SPEC_HARDENING_INPUTS,
+  taskSpecHardening,
+  type ContainerSpecHardening,
+  type TaskSpecHardening,
+} from "./serviceHardening";
 import { waitForState } from "./stateChange";
 import type { DockerContext, ResourceModule } from "./types";
 
@@ -23,8 +31,8 @@ type UpdateConfigInput = {
 export interface ServiceInputs {
   name: string;
   labels?: LabelInput;
-  taskSpec: {
-    containerSpec: {
+  taskSpec: TaskSpecHardening & {
+    containerSpec: ContainerSpecHardening & {
       image: string;
       hostname?: string;
       env?: Record<string, string>;
@@ -99,7 +107,9 @@ export function serviceSpec(inputs: ServiceInputs, extraLabels: Record<string, s
             Mode: secret.fileMode ?? 0o444,
           },
         })),
+        ...containerSpecHardening(containerSpec, inputs.name),
       },
+      ...taskSpecHardening(inputs.taskSpec),
       // createRestartPolicy: only the fields given.
       RestartPolicy: restartPolicy && {
         Condition: restartPolicy.condition,
@@ -382,7 +392,9 @@ export const service: ResourceModule = {
           fileGid: true,
           fileMode: true,
         },
+        ...CONTAINER_SPEC_HARDENING_INPUTS,
       },
+      ...TASK_SPEC_HARDENING_INPUTS,
       networksAdvanceds: { name: true, id: true, aliases: true },
       placement: { constraints: true },
       restartPolicy: { condition: true, delay: true, maxAttempts: true, window: true },
