@@ -6,6 +6,7 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
+import { expectLeastPrivilege, swarmTaskContainers } from "../support/cisCheck";
 import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
 import type { DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
@@ -13,6 +14,7 @@ import type { Plan } from "../support/harness/engine";
 import { HttpSession, tally } from "../support/httpSession";
 import {
   listTestbedLeftovers,
+  NODE_PROXY_PORT,
   startSwarmTestBed,
   type SwarmTestBed,
 } from "../support/swarm/testBed";
@@ -135,6 +137,15 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
         );
       }
     }
+  });
+
+  it("every task's container on every node runs with least privilege: each CIS rule, or a stated exception", async () => {
+    // 4 members and a proxy on each of the 3 nodes, as each node's engine inspects them.
+    expectLeastPrivilege(
+      await swarmTaskContainers(bed.nodes, PREFIX),
+      { target: "swarm", proxyPort: NODE_PROXY_PORT },
+      7,
+    );
   });
 
   it("a session pinned through one node's proxy stays on its member through another node's", async () => {
