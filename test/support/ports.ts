@@ -70,6 +70,11 @@ export const HOST_PORTS = {
     haproxyNoLog: 18522,
     firstVariant: 18523,
   }),
+  /** The stack's proxy and the proxy of the same stack as it ran before least privilege. */
+  benchLeastPrivilege: range("bench/least-privilege.bench-run.ts", 18540, 18549, {
+    proxy: 18540,
+    baselineProxy: 18541,
+  }),
 } as const;
 
 /**
