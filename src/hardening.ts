@@ -48,6 +48,18 @@ export const WRITABLE_PATHS: Record<Role, readonly WritablePath[]> = {
 };
 
 /**
+ * A role's writable paths as tmpfs mounts, in the shape both the container's `mounts` and the
+ * service's `taskSpec.containerSpec.mounts` take.
+ */
+export function tmpfsMounts(role: Role) {
+  return WRITABLE_PATHS[role].map(({ target, sizeBytes }) => ({
+    target,
+    type: "tmpfs",
+    tmpfsOptions: { sizeBytes },
+  }));
+}
+
+/**
  * Every capability is dropped and none added back: the images listen on ports above 1023, run as
  * their own user from the start (no setuid/setgid to another), and write only to the tmpfs mounts.
  */

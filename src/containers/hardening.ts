@@ -5,7 +5,7 @@ import { cpusAsProviderReadsThem } from "../cpuLimit";
 import {
   DROPPED_CAPABILITIES,
   LOG_DRIVER,
-  WRITABLE_PATHS,
+  tmpfsMounts,
   type Role,
   type RuntimeLimits,
 } from "../hardening";
@@ -13,11 +13,7 @@ import {
 export function containerHardening(role: Role, limits: RuntimeLimits) {
   return {
     readOnly: true,
-    mounts: WRITABLE_PATHS[role].map(({ target, sizeBytes }) => ({
-      target,
-      type: "tmpfs",
-      tmpfsOptions: { sizeBytes },
-    })),
+    mounts: tmpfsMounts(role),
     capabilities: { drops: [...DROPPED_CAPABILITIES] },
     // No process can gain a privilege its parent lacks (setuid, file capabilities).
     securityOpts: ["no-new-privileges:true"],

@@ -10,7 +10,7 @@ import { nanoCpus } from "../cpuLimit";
 import {
   DROPPED_CAPABILITIES,
   LOG_DRIVER,
-  WRITABLE_PATHS,
+  tmpfsMounts,
   type Role,
   type RuntimeLimits,
 } from "../hardening";
@@ -22,11 +22,7 @@ type TaskSpec = pulumi.Unwrap<docker.types.input.ServiceTaskSpec>;
 export function containerSpecHardening(role: Role) {
   return {
     readOnly: true,
-    mounts: WRITABLE_PATHS[role].map(({ target, sizeBytes }) => ({
-      target,
-      type: "tmpfs",
-      tmpfsOptions: { sizeBytes },
-    })),
+    mounts: tmpfsMounts(role),
     capDrops: [...DROPPED_CAPABILITIES],
   } satisfies Partial<ContainerSpec>;
 }
