@@ -79,7 +79,7 @@ export const defaultSettings = {
   registry: "",
   proxyNodeLabel: "",
   // Sized from the peaks measured under `npm run bench` and the cold crowd (docs/security.md).
-  proxyMemoryLimitMb: 256,
+  proxyMemoryLimitMb: 384,
   staticMemoryLimitMb: 256,
   dynamicMemoryLimitMb: 256,
   proxyCpuLimit: "1.0",

@@ -200,7 +200,7 @@ describe("the default stack", () => {
       }
       expect(inputs.capabilities, container.name).toEqual({ drops: ["ALL"] });
       expect(inputs.securityOpts, container.name).toEqual(["no-new-privileges:true"]);
-      expect(inputs.memory, `${container.name} memory`).toBe(256);
+      expect(inputs.memory, `${container.name} memory`).toBe(role === "proxy" ? 384 : 256);
       expect(inputs.memorySwap, `${container.name} no swap on top`).toBe(inputs.memory);
       expect(inputs.cpus, `${container.name} cpus`).toBe("1.0");
       expect(inputs.logDriver, container.name).toBe("json-file");

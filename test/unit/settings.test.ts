@@ -33,7 +33,7 @@ describe("defaults", () => {
     deployTarget: "containers",
     registry: undefined,
     proxyNodeLabel: undefined,
-    proxyMemoryLimitMb: 256,
+    proxyMemoryLimitMb: 384,
     staticMemoryLimitMb: 256,
     dynamicMemoryLimitMb: 256,
     proxyCpuLimit: "1.0",

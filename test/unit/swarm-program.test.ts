@@ -246,7 +246,10 @@ describe("swarm mode", () => {
       // carry no setuid file instead).
       expect(containerSpec.user, service.name).toBeUndefined();
       expect(resources, service.name).toEqual({
-        limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 1_000_000_000 },
+        limits: {
+          memoryBytes: (role === "proxy" ? 384 : 256) * 1024 * 1024,
+          nanoCpus: 1_000_000_000,
+        },
       });
       expect(logDriver, service.name).toEqual({
         name: "json-file",
