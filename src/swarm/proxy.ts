@@ -38,7 +38,7 @@ export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<s
   return env;
 }
 
-/** The proxy image's user (www-data, in both base images): the owner of the password file. */
+/** The proxy image's user and group (www-data, 33 in both base images): the password file's owner. */
 export const PROXY_UID = "33";
 
 /** `node.labels.key==value`, Swarm's placement constraint for a node label. */
