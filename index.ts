@@ -45,6 +45,18 @@ const settings = validateSettings({
   // Validation needs the plain value; it leaves this process only re-wrapped as a secret (below).
   balancerManagerPassword: config.get("balancerManagerPassword"),
   balancerManagerPasswordIsSecret: isSecretConfig("balancerManagerPassword"),
+  // HTTPS (src/tls.ts): the private key, like the password, is validated plain and leaves this
+  // process only as a secret.
+  tlsMode: config.get("tlsMode"),
+  tlsCertificate: config.get("tlsCertificate"),
+  tlsPrivateKey: config.get("tlsPrivateKey"),
+  tlsPrivateKeyIsSecret: isSecretConfig("tlsPrivateKey"),
+  acmeDomains: config.get("acmeDomains"),
+  acmeEmail: config.get("acmeEmail"),
+  acmeDirectoryUrl: config.get("acmeDirectoryUrl"),
+  acmeCaRoot: config.get("acmeCaRoot"),
+  acmeCheckInterval: config.getNumber("acmeCheckInterval"),
+  httpsPort: config.getNumber("httpsPort"),
 });
 const names = stackNames(pulumi.getProject(), pulumi.getStack());
 // Containers on one engine, or services on a swarm: the same stages either way.

@@ -85,7 +85,7 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
     console.log(`deploy to the first 200 (build cache as found): ${firstDeploy.toFixed(1)}s`);
     const target = await startFronts(stack);
 
-    // Sticky sessions first, on the fresh deploy (where the issue saw 500/0 splits).
+    // Sticky sessions first, on the fresh deploy (where a fresh proxy once split 500 new sessions 500/0).
     const stickyRows: string[][] = [];
     for (const load of stickyLoads) {
       for (const front of ["HAProxy", "proxy"] as FrontName[]) {

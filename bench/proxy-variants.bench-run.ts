@@ -1,6 +1,6 @@
 // A/B of proxy variants: copies of docker-images/apache-reverse-proxy with one change
 // each, built and run beside the stack's backends with the stack proxy's environment, measured
-// with wrk in interleaved rounds beside both HAProxy variants. How the README's "what each costs"
+// with wrk in interleaved rounds beside both HAProxy variants. How docs/performance.md's "what each costs"
 // table was made. Runs only when PROXY_VARIANTS names the variants (it builds an image per
 // variant and takes minutes):
 //
@@ -50,21 +50,25 @@ const EDITS: Record<string, Edit[]> = {
   base: [],
   // Debian's default, which the image overrides with 0 (unlimited requests per connection)
   mkar100: [append(ZZ, "MaxKeepAliveRequests 100")],
-  nolog: [edit(TPL, /    CustomLog .*\n/, "")],
+  nolog: [edit(TPL, / {4}CustomLog .*\n/, "")],
   norewrite: [
-    edit(TPL, /    RewriteEngine On\n/, ""),
-    edit(TPL, /    RewriteCond .*\n/, ""),
-    edit(TPL, /    RewriteRule .*\n/, ""),
+    edit(TPL, / {4}RewriteEngine On\n/, ""),
+    edit(TPL, / {4}RewriteCond .*\n/, ""),
+    edit(TPL, / {4}RewriteRule .*\n/, ""),
   ],
   noreqtimeout: [
     edit("Dockerfile", "\t\tnegotiation \\\n", "\t\tnegotiation \\\n\t\treqtimeout \\\n"),
   ],
-  nosetenvif: [edit(TPL, /    SetEnvIf .*\n/, ""), edit(TPL, / env=!proxy_healthcheck/, "")],
+  nosetenvif: [edit(TPL, / {4}SetEnvIf .*\n/, ""), edit(TPL, / env=!proxy_healthcheck/, "")],
   nohcheck: [
     edit(TPL, / \. ' hcmethod=GET hcuri=\/healthz hcinterval=2 hcfails=3 hcpasses=2'/, ""),
   ],
   threads256: [edit(MPM, /1024/g, "256")],
   event: [edit("Dockerfile", "a2enmod mpm_worker", "a2enmod mpm_event")],
+  // swarm mode's member connections (BALANCER_MEMBER_CONNECTIONS=per-request): one per request
+  perrequest: [
+    edit(TPL, /(const MEMBER_OPTIONS = '[^']*')/, "$1 . ' disablereuse=On addressttl=-1 retry=60'"),
+  ],
 };
 function withAll(name: string): Edit[] {
   return name.split("+").flatMap((part) => {
@@ -88,7 +92,7 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
       const proxyInfo = await docker
         .getContainer(stack.run.outputs.proxyContainerName as string)
         .inspect();
-      const envs = (proxyInfo.Config.Env as string[]).filter((e) =>
+      const envs = proxyInfo.Config.Env.filter((e) =>
         /^(STATIC|DYNAMIC)_APP_|^SERVER_NAME/.test(e),
       );
       const fronts: { name: string; url: string; id: string }[] = [];
@@ -129,7 +133,7 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
         fronts.push({
           name: `proxy ${v}`,
           url: `http://127.0.0.1:${port}${path}`,
-          id: c.id as string,
+          id: c.id,
         });
       }
       // A short run on every front first, so no front meets its first load inside a measurement.

@@ -12,7 +12,7 @@ export async function stackSubnet(names: StackNames, settings: Settings): Promis
   if (engine.networks === undefined) {
     // Without an engine the deploy fails at its first resource anyway; say why the subnet was
     // not checked rather than fail here on something the provider will report better.
-    pulumi.log.warn(
+    await pulumi.log.warn(
       `could not list the Docker engine's networks (${engine.why}); ` +
         `the network's subnet was not checked for overlaps`,
     );

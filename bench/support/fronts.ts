@@ -38,7 +38,7 @@ function imageOf(stack: DeployedStack, containerName: string): string {
     (r) => r.inputs.name === containerName && r.inputs.image,
   );
   if (!resource) throw new Error(`bench: the program declared no container ${containerName}`);
-  return resource.inputs.image;
+  return resource.inputs.image as string;
 }
 
 /** Builds bench/haproxy on the stand-in Debian base when there is one, else on debian:bookworm-slim. */
@@ -111,7 +111,7 @@ export async function startHaproxy(
     wait: true,
     waitTimeout: 60,
   });
-  return { id: created.id as string, url: `http://127.0.0.1:${options.port}` };
+  return { id: created.id, url: `http://127.0.0.1:${options.port}` };
 }
 
 /** Starts both HAProxy variants and the direct backends; returns where each front serves each path. */
@@ -143,7 +143,7 @@ export async function startFronts(
       wait: true,
       waitTimeout: 120,
     });
-    return created.id as string;
+    return created.id;
   };
   // The static image's Apache listens on 8080, a port that needs no privilege.
   const directStatic = await direct("static", BENCH_PORTS.directStatic, 8080);

@@ -1,4 +1,4 @@
-// Plain-text output for the benchmark: medians and a Markdown table that pastes into the README.
+// Plain-text output for the benchmark: medians and a Markdown table that pastes into docs/performance.md.
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

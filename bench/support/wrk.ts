@@ -71,7 +71,7 @@ export function runWrk(options: {
     `--threads=${options.threads ?? 2}`,
     `--connections=${options.connections}`,
     `--duration=${options.seconds}s`,
-    // A request unanswered after 5 s counts as a socket timeout, as in the issue's measurements.
+    // A request unanswered after 5 s counts as a socket timeout, as the cold-start measurements count it.
     "--timeout=5s",
     "--latency",
     options.url,

@@ -29,8 +29,13 @@ function randomAnimals(chance) {
 
 // `hostname` and `chance` can be injected so tests can check the exact values and force failures.
 // Each container gets its own hostname (Pulumi sets it to the container name), which is how a
-// client behind the balancer sees which backend answered.
-function createApp({ hostname = os.hostname(), chance = new Chance() } = {}) {
+// client behind the balancer sees which backend answered. `isDraining` tells whether the member has
+// been told to stop (server.js): it then fails its health check so the proxy takes it out.
+function createApp({
+  hostname = os.hostname(),
+  chance = new Chance(),
+  isDraining = () => false,
+} = {}) {
   const app = express();
 
   // Don't advertise the framework: https://expressjs.com/en/advanced/best-practice-security.html
@@ -50,8 +55,13 @@ function createApp({ hostname = os.hostname(), chance = new Chance() } = {}) {
   // Probed by the Docker HEALTHCHECK and by the proxy's health check; deliberately touches nothing
   // but the process. It names its role: the proxy keeps a member in balancer://dynamic only while
   // its address answers as "dynamic" (hcexpr in the proxy's vhost template), so a container of
-  // another kind that ends up at this address never gets API traffic.
+  // another kind that ends up at this address never gets API traffic. While the member drains it
+  // answers 503, and the proxy's health check (which wants a 200) takes it out of rotation.
   app.get("/healthz", (req, res) => {
+    if (isDraining()) {
+      res.status(503).json({ status: "draining", role: "dynamic" });
+      return;
+    }
     res.json({ status: "ok", role: "dynamic" });
   });
 

@@ -1,17 +1,16 @@
 "use strict";
 
-// Binds the app to $PORT and stops gracefully on SIGTERM/SIGINT. Run as `node server.js`, not
-// `npm start`, so the signals from `docker stop` reach this process (through tini, see Dockerfile).
+// Binds the app to $PORT; on SIGTERM drains, then closes (drain.js); on SIGINT closes. Run as
+// `node server.js`, not `npm start`, so the signals from `docker stop` reach this process (through
+// tini, see Dockerfile).
 
 const http = require("node:http");
 const os = require("node:os");
-const app = require("./app");
+const { createApp } = require("./app");
+const { CLOSE_TIMEOUT_SECONDS, parseDrainSeconds } = require("./drain");
 const { warmUp } = require("./warmUp");
 
 const DEFAULT_PORT = 3000;
-// Must stay below Docker's stop timeout (10 s by default), so a stuck request still ends with our
-// own log line instead of a SIGKILL.
-const SHUTDOWN_TIMEOUT_MS = 9_000;
 
 function parsePort(value) {
   if (value === undefined || value === "") {
@@ -25,8 +24,10 @@ function parsePort(value) {
 }
 
 let port;
+let drainSeconds;
 try {
   port = parsePort(process.env.PORT);
+  drainSeconds = parseDrainSeconds(process.env.DRAIN_SECONDS);
 } catch (error) {
   console.error(error.message);
   process.exit(1);
@@ -35,13 +36,16 @@ try {
 // HOST=127.0.0.1 so they never open a port beyond loopback.
 const host = process.env.HOST || undefined;
 
-let shuttingDown = false;
+// Set once the member is told to stop: from then on /healthz fails and no connection is kept open.
+let draining = false;
+const app = createApp({ isDraining: () => draining });
 
 const server = http.createServer((req, res) => {
-  // server.close() waits for every open connection, and a keep-alive connection that just got its
-  // answer would otherwise stay open (for keepAliveTimeout). During shutdown, answer with
-  // `Connection: close` so each connection ends with its last response.
-  if (shuttingDown) {
+  // While draining, each connection ends with its next response: the proxy then opens a new one
+  // for its next request instead of reusing this one, and the member never closes a connection
+  // the proxy may be sending on. `server.close()` also waits for every open connection, and a
+  // keep-alive connection that just got its answer would otherwise stay open (keepAliveTimeout).
+  if (draining) {
     res.setHeader("Connection", "close");
   }
   app(req, res);
@@ -67,7 +71,7 @@ server.on("error", (error) => {
 // fails, so neither the deploy nor the proxy's health checks send a crowd to a cold member.
 warmUp(app).then(
   (answered) => {
-    if (shuttingDown) return;
+    if (draining) return;
     console.log(`express-animals warmed up with ${answered} requests`);
     server.listen(port, host, () => {
       const { address, port: boundPort } = server.address();
@@ -80,29 +84,21 @@ warmUp(app).then(
   },
 );
 
-function shutdown(signal) {
-  if (shuttingDown) {
-    return;
-  }
-  shuttingDown = true;
-  console.log(`express-animals received ${signal}, closing after in-flight requests`);
-  if (!server.listening) {
-    // Stopped while warming up: nothing to drain.
-    console.log("express-animals stopped");
-    process.exit(0);
-  }
+let closing = false;
 
+// Stops accepting connections and closes the idle keep-alive ones (Node ≥ 19); the callback runs
+// once the requests in flight have been answered and their connections closed.
+// https://nodejs.org/docs/latest-v22.x/api/http.html#serverclosecallback
+function close() {
+  if (closing) return;
+  closing = true;
   // Safety net for requests that never finish; unref'd so it never keeps a finished process alive.
   setTimeout(() => {
     console.error(
-      `express-animals forced exit: requests still open after ${SHUTDOWN_TIMEOUT_MS} ms`,
+      `express-animals forced exit: requests still open ${CLOSE_TIMEOUT_SECONDS} s after closing`,
     );
     process.exit(1);
-  }, SHUTDOWN_TIMEOUT_MS).unref();
-
-  // Stops accepting connections and, since Node 19, closes the idle keep-alive ones; the callback
-  // runs once the in-flight requests have been answered and their connections closed.
-  // https://nodejs.org/docs/latest-v22.x/api/http.html#serverclosecallback
+  }, CLOSE_TIMEOUT_SECONDS * 1000).unref();
   server.close((error) => {
     if (error) {
       console.error(`express-animals shutdown error: ${error.message}`);
@@ -113,5 +109,29 @@ function shutdown(signal) {
   });
 }
 
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+function stop(signal, { drain }) {
+  const wasDraining = draining;
+  draining = true;
+  if (!server.listening) {
+    // Stopped while warming up: the proxy has never sent anything here.
+    console.log(`express-animals received ${signal} before listening: stopped`);
+    process.exit(0);
+  }
+  if (!drain) {
+    console.log(`express-animals received ${signal}: closing after in-flight requests`);
+    close();
+    return;
+  }
+  if (wasDraining) return;
+  console.log(
+    `express-animals received ${signal}: draining for ${drainSeconds} s (/healthz answers 503, ` +
+      "every response closes its connection), then closing",
+  );
+  setTimeout(close, drainSeconds * 1000);
+}
+
+// `docker stop` (and swarm, and the Pulumi provider's destroy) sends SIGTERM: drain first, so the
+// proxy takes this member out before it closes (drain.js). SIGINT is Ctrl-C in a terminal, with no
+// balancer in front: close at once, even in the middle of a drain.
+process.on("SIGTERM", () => stop("SIGTERM", { drain: true }));
+process.on("SIGINT", () => stop("SIGINT", { drain: false }));

@@ -16,11 +16,13 @@ export const HEALTHY_WITHIN_SECONDS = 120;
  * How long a member may take to stop before it is killed. The provider stops a container with
  * `destroy_grace_seconds` as the timeout and kills it when that runs out: unset, at once
  * (terraform-provider-docker resource_docker_container_funcs.go resourceDockerContainerDelete), which
- * cuts the requests in flight. Apache stops gracefully on its STOPSIGNAL SIGWINCH and Express closes
- * on SIGTERM (docker-images/express-image/server.js, its own safety net at 9 s): both finish what
- * they are serving well within this.
+ * cuts the requests in flight. Told to stop, both backend images first drain for 9 s (they fail
+ * their health check and close each connection after its answer until the proxy has taken them
+ * out), then close: Express within 5 s more (docker-images/express-image/drain.js), Apache's
+ * graceful stop within 2-3 s (docker-images/apache-php-image/apache2-drain-foreground). This leaves
+ * a few seconds beyond both; test/unit/drain-timing.test.ts checks it against them.
  */
-export const STOP_GRACE_SECONDS = 10;
+export const STOP_GRACE_SECONDS = 20;
 
 export interface BackendPoolArgs {
   readonly role: BackendRole;

@@ -9,8 +9,10 @@ import { runtimeLimits } from "../hardening";
 import type { StackNames } from "../naming";
 import { PROXY_PORT, proxyEnvironment, proxyEnvironmentDigest } from "../proxyEnvironment";
 import type { Settings } from "../settings";
+import { tlsEnvironment } from "../tls";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
 import { containerHardening } from "./hardening";
+import { acmeStoreName, proxyTlsInputs } from "./tls";
 
 export interface ProxyArgs {
   readonly names: StackNames;
@@ -35,15 +37,26 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
   const { names, settings } = args;
   const envs = pulumi
     .all([args.staticAddresses, args.dynamicAddresses, args.balancerManagerPassword])
-    .apply(([staticAddresses, dynamicAddresses, balancerManagerPassword]) =>
-      proxyEnvironment({
+    .apply(([staticAddresses, dynamicAddresses, balancerManagerPassword]) => [
+      ...proxyEnvironment({
         staticAddresses,
         dynamicAddresses,
         serverName: settings.serverName,
         balancerManagerUser: settings.balancerManagerUser,
         balancerManagerPassword,
       }),
-    );
+      ...tlsEnvironment(settings.tls),
+    ]);
+  // HTTPS: its port, the certificate as files, mod_md's store on a volume that outlives the
+  // container, so a replaced proxy orders no new certificate (src/containers/tls.ts).
+  const acmeStore =
+    settings.tls.mode === "acme"
+      ? new docker.Volume("acme-store", {
+          name: acmeStoreName(names),
+          labels: names.labels("proxy"),
+        })
+      : undefined;
+  const tls = proxyTlsInputs(settings.tls, settings, acmeStore?.name);
 
   return new docker.Container(
     "proxy",
@@ -63,7 +76,10 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       // An omitted `ip` binds every interface; the default 127.0.0.1 keeps the stack on this machine.
       ports: [
         { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },
+        ...tls.ports,
       ],
+      uploads: tls.uploads,
+      volumes: tls.volumes,
       labels: names.labels("proxy"),
       ...containerHardening("proxy", runtimeLimits(settings, "proxy")),
       restart: "unless-stopped",

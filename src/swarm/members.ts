@@ -5,7 +5,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberPool, MemberPoolArgs } from "../target";
 import { containerSpecHardening, taskSpecHardening } from "./hardening";
-import { convergeConfig, memberRollbackConfig, memberUpdateConfig } from "./policies";
+import {
+  convergeConfig,
+  memberRollbackConfig,
+  memberUpdateConfig,
+  restartPolicy,
+  STOP_GRACE_PERIOD,
+} from "./policies";
 
 export class ServicePool extends pulumi.ComponentResource implements MemberPool {
   readonly services: docker.Service[];
@@ -32,11 +38,14 @@ export class ServicePool extends pulumi.ComponentResource implements MemberPool 
                 // The backends answer with `X-Served-By: $HOSTNAME`.
                 hostname: serviceName,
                 env: args.environment,
+                stopGracePeriod: STOP_GRACE_PERIOD,
                 // No healthcheck here: the image's HEALTHCHECK applies, and Swarm counts a task as
                 // running (and lists it in the service's DNS) only once it is healthy.
               },
-              networksAdvanceds: [{ name: args.network.id }],
-              restartPolicy: { condition: "any" },
+              // By id: the provider reads the attachment back as `id` (flattenTaskNetworksAdvanced)
+              // and both fields are ForceNew, so a `name` would replace the service on every run.
+              networksAdvanceds: [{ id: args.network.id }],
+              restartPolicy,
             },
             mode: { replicated: { replicas: 1 } },
             // dnsrr: the service name resolves to its task's address. No virtual IP: it needs IPVS,
@@ -53,6 +62,9 @@ export class ServicePool extends pulumi.ComponentResource implements MemberPool 
             // A service name can't exist twice; the provider would ask for this anyway (the bridge's
             // nameRequiresDeleteBeforeReplace, for an explicit name).
             deleteBeforeReplace: true,
+            // A new network replaces the member, which goes first: Swarm refuses to delete a
+            // network a service still uses, and the provider's diff alone would only update it.
+            replaceWith: [args.network],
           },
         ),
       );

@@ -6,14 +6,15 @@ import { runtimeLimits } from "../hardening";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
 import { containerSpecHardening, taskSpecHardening } from "./hardening";
-import { proxyRollbackConfig, proxyUpdateConfig } from "./policies";
+import {
+  proxyRollbackConfig,
+  proxyUpdateConfig,
+  restartPolicy,
+  STOP_GRACE_PERIOD,
+} from "./policies";
+import { PROXY_CONFIG_ID_TEMPLATE, proxyConfigDigest, proxyReadyChecks } from "./proxyReady";
 import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
-
-/**
- * How long the proxy trusts a member's DNS answer (BalancerMember `addressttl`, Apache 2.4.59+): a
- * member rescheduled on another node has a new address, found again within this many seconds.
- */
-export const MEMBER_ADDRESS_TTL_SECONDS = 5;
+import type { SwarmNode } from "./swarmNodes";
 
 export interface SwarmProxyEnvironmentArgs {
   staticAddresses: readonly string[];
@@ -30,7 +31,9 @@ export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<s
   const env = Object.fromEntries(
     lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
-  env.BALANCER_MEMBER_ADDRESS_TTL = String(MEMBER_ADDRESS_TTL_SECONDS);
+  // A member's node can die without a word: a new connection per request fails over within the
+  // connect timeout where a pooled one would hang (docs/swarm.md, "Node loss").
+  env.BALANCER_MEMBER_CONNECTIONS = "per-request";
   if (args.balancerManagerPasswordFile !== undefined) {
     env.BALANCER_MANAGER_USER = args.balancerManagerUser;
     env.BALANCER_MANAGER_PASSWORD_FILE = args.balancerManagerPasswordFile;
@@ -47,25 +50,37 @@ export function nodeLabelConstraint(label: string): string {
   return `node.labels.${label.slice(0, at)}==${label.slice(at + 1)}`;
 }
 
-export function proxyService(args: StackProxyArgs): docker.Service {
+/**
+ * The proxy service, and on each of its nodes a check that `pulumi up` waits for (proxyReady.ts).
+ * The returned name resolves once every check has converged, so a check that fails fails the run.
+ */
+export function proxyService(
+  args: StackProxyArgs,
+  /** The nodes that run a proxy task (preflight.ts). */
+  nodes: pulumi.Output<SwarmNode[]>,
+): { service: docker.Service; name: pulumi.Output<string> } {
   const { names, settings } = args;
   const secret =
     args.balancerManagerPassword === undefined
       ? undefined
       : balancerManagerSecret(names, args.balancerManagerPassword);
-  const env = pulumi
-    .all([args.staticAddresses, args.dynamicAddresses])
-    .apply(([staticAddresses, dynamicAddresses]) =>
-      swarmProxyEnvironment({
+  const configured = pulumi
+    .all([args.staticAddresses, args.dynamicAddresses, args.image, secret?.name])
+    .apply(([staticAddresses, dynamicAddresses, image, secretName]) => {
+      const env = swarmProxyEnvironment({
         staticAddresses,
         dynamicAddresses,
         serverName: settings.serverName,
         balancerManagerUser: settings.balancerManagerUser,
         balancerManagerPasswordFile: secret && PASSWORD_FILE,
-      }),
-    );
+      });
+      const digest = proxyConfigDigest(env, image, secretName);
+      // Each task reports its node and this digest on /proxy-healthz (X-Proxy-Config).
+      return { env: { ...env, PROXY_CONFIG_ID: PROXY_CONFIG_ID_TEMPLATE(digest) }, digest };
+    });
+  const env = configured.apply(({ env }) => env);
 
-  return new docker.Service(
+  const proxy = new docker.Service(
     "proxy",
     {
       name: names.proxy,
@@ -87,15 +102,17 @@ export function proxyService(args: StackProxyArgs): docker.Service {
               fileMode: 0o400,
             },
           ],
+          stopGracePeriod: STOP_GRACE_PERIOD,
         },
-        networksAdvanceds: [{ name: args.network.id }],
+        // By id, as the provider reads it back (see members.ts).
+        networksAdvanceds: [{ id: args.network.id }],
         placement: settings.proxyNodeLabel
           ? { constraints: [nodeLabelConstraint(settings.proxyNodeLabel)] }
           : undefined,
-        restartPolicy: { condition: "any" },
+        restartPolicy,
       },
       // One task per node. The provider can't wait for a global service to converge (its schema
-      // refuses converge_config with mode.0.global): each node's proxy answers once healthy.
+      // refuses converge_config with mode.0.global): the checks below are what `up` waits for.
       mode: { global: true },
       endpointSpec: {
         mode: "dnsrr",
@@ -113,7 +130,22 @@ export function proxyService(args: StackProxyArgs): docker.Service {
       updateConfig: proxyUpdateConfig,
       rollbackConfig: proxyRollbackConfig,
     },
-    // The name is fixed, and so is each node's host port.
-    { deleteBeforeReplace: true },
+    // The name is fixed, and so is each node's host port. A new network replaces it, first (see
+    // members.ts).
+    { deleteBeforeReplace: true, replaceWith: [args.network] },
   );
+  // The nodes are known before anything is declared (the preflight asked the manager), so the
+  // checks show in a preview too.
+  const checks = nodes.apply((proxyNodes) =>
+    proxyReadyChecks({
+      names,
+      nodes: proxyNodes,
+      proxy,
+      image: args.image,
+      network: args.network,
+      digest: configured.apply(({ digest }) => digest),
+    }),
+  );
+  const ready = checks.apply((services) => pulumi.all(services.map((service) => service.id)));
+  return { service: proxy, name: pulumi.all([proxy.name, ready]).apply(([name]) => name) };
 }

@@ -138,7 +138,7 @@ function expectRightBackends(r: Routing) {
 
 /** Which addresses other than loopback appear in a container's access log. */
 async function accessLogPeers(container: Docker.Container): Promise<string[]> {
-  const raw = (await container.logs({ stdout: true, stderr: false })) as Buffer;
+  const raw = await container.logs({ stdout: true, stderr: false });
   const text = raw.toString("latin1");
   const peers = [...text.matchAll(/(?:^|\n)[\s\S]{0,8}?(\d+\.\d+\.\d+\.\d+) \S+ \S+ \[/g)].map(
     (m) => m[1],

@@ -73,7 +73,10 @@ describeWithDocker("the landing page in Chromium", () => {
     expect(await text(page, "#route")).toMatch(/^\d+$/);
     const history = await page
       .locator("#history li")
-      .evaluateAll((items) => items.map((item) => item.getAttribute("data-dynamic-backend")));
+      // Runs in the page; the project's TypeScript has no DOM types, hence the element's shape here.
+      .evaluateAll((items: { getAttribute(name: string): string | null }[]) =>
+        items.map((item) => item.getAttribute("data-dynamic-backend")),
+      );
     expect(history.length).toBeGreaterThanOrEqual(3);
     expect(new Set(history), "every refresh in one browser hits one backend").toEqual(
       new Set([dynamic]),

@@ -90,7 +90,10 @@ describeWithDocker("the deployed stack", () => {
       expect(reply.servedBy, `request ${i + 1}`).toBe(first.servedBy);
       expect(reply.setCookie, "the cookie is set only when the route changes").toEqual([]);
     }
-    const body = JSON.parse((await session.get("/api/animals/")).body);
+    const body = JSON.parse((await session.get("/api/animals/")).body) as {
+      servedBy: string;
+      animals: unknown[];
+    };
     expect(body.servedBy).toBe(first.servedBy);
     expect(body.animals.length).toBeGreaterThan(0);
   });
@@ -183,7 +186,7 @@ describeWithDocker("the deployed stack", () => {
     // container's health every second even though the entrypoint exited at once,
     // resourceDockerContainerCreate), the container left behind, exited, and `docker logs` naming
     // the variable (the entrypoint fails fast, naming it).
-    const proxyImage = main.run.resources.find((r) => r.name === "proxy")!.inputs.image;
+    const proxyImage = main.run.resources.find((r) => r.name === "proxy")!.inputs.image as string;
     const staticAddress = (main.run.outputs.staticBackends as string[])[0];
     const name = "http-infra-e2e-bad-proxy";
     const waitTimeout = 10;

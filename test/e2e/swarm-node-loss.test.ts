@@ -1,17 +1,31 @@
-// Node loss on a three-node swarm: the program deployed in swarm mode, a worker that runs members
-// stopped hard (docker stop -t 0: a power cut) while a client polls every 50 ms through ANOTHER
-// node's proxy. The lost members must come back on the live nodes, sessions pinned (ROUTEID) to a
-// lost member must get a 200 from a live one, and the suite measures the failed requests and the
-// time to full strength. Required in CI; its own bed and stack (e2e-swarm-loss), on the bed's ports
-// (swarmTestBed in test/support/ports.ts).
+// Node loss on a three-node swarm: the program deployed in swarm mode, a worker that runs two
+// dynamic members stopped hard (docker stop -t 0: a power cut) while clients poll the two live
+// nodes' proxies every 50 ms, open loop (a request every 50 ms whatever the earlier ones do), with
+// new sessions on `/` and `/api/animals/`, and with a session pinned (ROUTEID) to each lost dynamic
+// member. The suite holds the proxy to docs/swarm.md's node-loss targets, then checks that an `up`
+// changing the proxy while the node is down fails naming it. Required in CI; its own bed and
+// stack (e2e-swarm-loss, on the bed's ports in test/support/ports.ts).
 import type Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
+import {
+  baseImageConfig,
+  deployStack,
+  describeWithDocker,
+  type DeployedStack,
+} from "../support/e2eStack";
+import {
+  inspectService,
+  listNodes,
+  listTasks,
+  type SwarmService,
+} from "../support/harness/resources/engineApi";
 import { HttpSession } from "../support/httpSession";
 import {
+  isServerError,
   startRecordingPoller,
   summarize,
   type PollTarget,
+  type RecordingPoller,
   type Sample,
 } from "../support/swarm/recordingPoller";
 import {
@@ -24,25 +38,27 @@ import { waitFor } from "../support/swarm/wait";
 
 const STACK = "e2e-swarm-loss";
 const PREFIX = `http-infra-${STACK}`;
-/** 3 + 3 members spread over 3 nodes: some worker always runs a dynamic member. */
 const MEMBERS = { static: 3, dynamic: 3 };
 const BASE_IMAGES = [
   "http-infra-base/php-apache:8.4-bookworm",
   "http-infra-base/node:22-bookworm-slim",
 ];
+/** Dynamic members the lost worker runs when it is cut. */
+const LOST_DYNAMIC = 2;
 
 /**
- * Targets, from four measured runs on this machine kind (2 cores shared with other suites), with
- * room for a slower CI machine. Measured (runs 1-4): full strength 26.9 / 24.8 / 25.8 / 27.9 s
- * (node Down 12.9 / 10.7 / 11.3 / 14.6 s: Swarm's heartbeat dominates), failed requests 9 / 11 /
- * 9 / 6 of 1500-2200 (requests in flight at the cut, then HTTP 500s on new sessions while a lost
- * member's name has no task), first 200 for a session pinned to a lost member, from a live one:
- * 3.8-4.7 s (run 2), 1.2 s (run 3), 1.1-2.1 s (run 4); run 1 measured it from the wrong moment.
+ * The targets (docs/swarm.md, "Node loss"): no HTTP 5xx to any request but those in flight to the
+ * lost node at the cut; on every polled path of each live node, no run without a 200 longer than
+ * 1.5 s; no failed request but those in flight at the cut; a session pinned to a lost member served
+ * by a live one within 2 s. Full
+ * strength (every lost member rescheduled and served again) is Swarm's heartbeat and scheduling:
+ * measured 25-28 s, held to 60 s.
  */
 const TARGETS = {
-  fullStrengthWithinS: 45,
-  pinnedSessionServedWithinS: 10,
-  failedRequestsAtMost: 30,
+  serverErrors: 0,
+  longestGapS: 1.5,
+  pinnedSessionServedWithinS: 2,
+  fullStrengthWithinS: 60,
 };
 
 interface Placement {
@@ -52,18 +68,18 @@ interface Placement {
 }
 
 async function memberPlacement(manager: Docker): Promise<Placement[]> {
-  const nodes = await manager.listNodes();
-  const hostnameOf = (id: string) => nodes.find((n) => n.ID === id)?.Description?.Hostname;
+  const nodes = await listNodes(manager);
+  const hostnameOf = (id?: string) => nodes.find((n) => n.ID === id)?.Description.Hostname;
   const services = await manager.listServices({
     filters: JSON.stringify({ name: [`${PREFIX}-static-`, `${PREFIX}-dynamic-`] }),
   });
-  const tasks = await manager.listTasks({
+  const tasks = await listTasks(manager, {
     filters: JSON.stringify({ "desired-state": ["running"] }),
   });
   return services.flatMap((service) => {
     const name: string = service.Spec?.Name ?? "";
     const running = tasks.filter(
-      (task) => task.ServiceID === service.ID && task.Status?.State === "running",
+      (task) => task.ServiceID === service.ID && task.Status.State === "running",
     );
     return running.map((task) => ({
       service: name,
@@ -71,6 +87,46 @@ async function memberPlacement(manager: Docker): Promise<Placement[]> {
       node: hostnameOf(task.NodeID) ?? "?",
     }));
   });
+}
+
+/** A node as NodeList returns it, with what `docker node update` sends back (its version, spec). */
+interface NodeWithSpec {
+  ID: string;
+  Version: { Index: number };
+  Description: { Hostname: string };
+  Spec: Record<string, unknown>;
+}
+
+async function setAvailability(manager: Docker, hostname: string, availability: string) {
+  const nodes = (await manager.listNodes()) as NodeWithSpec[];
+  const node = nodes.find((n) => n.Description.Hostname === hostname);
+  if (!node) throw new Error(`no swarm node ${hostname}`);
+  await manager
+    .getNode(node.ID)
+    .update({ version: node.Version.Index, ...node.Spec, Availability: availability });
+}
+
+/**
+ * Moves a member's task to `to`: every other node paused (Swarm places no new task there), the
+ * service's tasks forced to restart (`docker service update --force`), the nodes active again.
+ */
+async function moveMember(bed: SwarmTestBed, service: string, to: SwarmNode): Promise<void> {
+  const others = bed.nodes.filter((node) => node !== to);
+  for (const node of others) await setAvailability(bed.manager, node.name, "pause");
+  try {
+    const current = await inspectService(bed.manager, service);
+    const spec = current.Spec as SwarmService["Spec"] & {
+      TaskTemplate: { ForceUpdate?: number };
+    };
+    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+    await bed.manager.getService(service).update({ version: current.Version.Index, ...spec });
+    await waitFor(`${service} to run on ${to.name} alone`, 120_000, 500, async () => {
+      const running = (await memberPlacement(bed.manager)).filter((p) => p.service === service);
+      return running.length === 1 && running[0].node === to.name ? true : undefined;
+    });
+  } finally {
+    for (const node of others) await setAvailability(bed.manager, node.name, "active");
+  }
 }
 
 /** A session whose ROUTEID pins it to `member`: fresh sessions until one lands there. */
@@ -83,106 +139,123 @@ async function sessionPinnedTo(url: string, member: string): Promise<HttpSession
   throw new Error(`no new session landed on ${member} in 40 tries`);
 }
 
-const firstOk = (samples: readonly Sample[], label: string, after: number, servedBy?: string) =>
-  samples.find(
-    (s) =>
-      s.label === label &&
-      s.sentAt >= after &&
-      s.ok &&
-      (servedBy === undefined || s.servedBy === servedBy),
-  );
+const short = (service: string) => service.slice(PREFIX.length + 1);
 
 describeWithDocker("losing a worker node of the swarm", () => {
   let bed: SwarmTestBed;
   let stack: DeployedStack | undefined;
+  let config: Record<string, string | number>;
+  let victim: SwarmNode;
 
   beforeAll(async () => {
     bed = await startSwarmTestBed();
     await bed.loadImages(BASE_IMAGES);
     const started = performance.now();
+    config = {
+      // The offline base images, as deployStack takes them: the later `up` builds from them too.
+      ...(await baseImageConfig(bed.manager)),
+      deployTarget: "swarm",
+      registry: bed.registry,
+      staticBackends: MEMBERS.static,
+      dynamicBackends: MEMBERS.dynamic,
+      proxyPort: NODE_PROXY_PORT,
+    };
     stack = await deployStack({
       stack: STACK,
-      config: {
-        deployTarget: "swarm",
-        registry: bed.registry,
-        staticBackends: MEMBERS.static,
-        dynamicBackends: MEMBERS.dynamic,
-        proxyPort: NODE_PROXY_PORT,
-      },
+      config,
       engine: { docker: bed.manager, host: bed.managerHost },
     });
     console.log(`[node loss] deployed in ${((performance.now() - started) / 1000).toFixed(1)}s`);
-  }, 600_000);
+  }, 900_000);
 
   afterAll(async () => {
     if (stack) await stack.harness.destroy().catch((error) => console.error(error));
     if (bed) await bed.remove();
-  }, 180_000);
+  }, 300_000);
 
-  it("brings the lost members back on live nodes, and serves pinned sessions from a live member", async () => {
-    // The proxy is a global service, which the provider can't wait for: wait for each node's.
+  it("no 5xx, no path without a 200 for over 1.5 s, no failure but the requests in flight at the cut, pinned sessions served by a live member within 2 s", async () => {
+    // `up` waited for every node's proxy (src/swarm/proxyReady.ts).
     for (const node of bed.nodes) {
-      await waitFor(`${node.name}'s proxy`, 120_000, 500, async () => {
-        const replies = await Promise.all(
-          ["/", "/api/animals/"].map((path) => new HttpSession(node.proxyUrl, 3_000).get(path)),
-        );
-        return replies.every((reply) => reply.status === 200) ? true : undefined;
-      });
+      const replies = await Promise.all(
+        ["/", "/api/animals/"].map((path) => new HttpSession(node.proxyUrl, 3_000).get(path)),
+      );
+      expect(
+        replies.map((reply) => reply.status),
+        `${node.name} when up returned`,
+      ).toEqual([200, 200]);
     }
-    const before = await memberPlacement(bed.manager);
-    console.log(
-      `[node loss] placement: ${before.map((p) => `${p.service.slice(PREFIX.length + 1)}@${p.node}`).join(", ")}`,
-    );
+    // The worker to lose: the one with the most dynamic members, given two if it has fewer.
+    let before = await memberPlacement(bed.manager);
     expect(before.length, "every member runs one task").toBe(MEMBERS.static + MEMBERS.dynamic);
-    expect(new Set(before.map((p) => p.node)).size, "members spread").toBeGreaterThanOrEqual(2);
-
-    // The worker to lose: one running a dynamic member (so a pinned session loses its member),
-    // with the most members.
-    const membersOn = (node: string) => before.filter((p) => p.node === node);
-    const victim = bed.workers
-      .filter((w) => membersOn(w.name).some((p) => p.role === "dynamic"))
-      .sort((a, b) => membersOn(b.name).length - membersOn(a.name).length)[0];
-    if (!victim) throw new Error(`no worker runs a dynamic member: ${JSON.stringify(before)}`);
-    const survivor = bed.nodes.find((n) => n.role === "worker" && n !== victim) as SwarmNode;
-    const lost = membersOn(victim.name);
+    const dynamicOn = (node: string) =>
+      before.filter((p) => p.node === node && p.role === "dynamic");
+    victim = [...bed.workers].sort(
+      (a, b) => dynamicOn(b.name).length - dynamicOn(a.name).length,
+    )[0];
+    for (const p of before.filter((p) => p.role === "dynamic" && p.node !== victim.name)) {
+      if (dynamicOn(victim.name).length >= LOST_DYNAMIC) break;
+      await moveMember(bed, p.service, victim);
+      before = await memberPlacement(bed.manager);
+    }
+    // Past the health checks' window: every proxy serves the moved members at their new address.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    console.log(
+      `[node loss] placement: ${before.map((p) => `${short(p.service)}@${p.node}`).join(", ")}`,
+    );
+    const lost = before.filter((p) => p.node === victim.name);
     const lostDynamic = lost.filter((p) => p.role === "dynamic");
-    const liveDynamic = before.filter((p) => p.role === "dynamic" && p.node !== victim.name);
+    expect(lostDynamic.length, `dynamic members on ${victim.name}`).toBeGreaterThanOrEqual(
+      LOST_DYNAMIC,
+    );
+    const live = bed.nodes.filter((node) => node !== victim);
 
-    // Sessions pinned to each lost dynamic member (and one to a live member, for contrast), all
-    // through the surviving worker's proxy.
-    const url = survivor.proxyUrl;
-    const targets: PollTarget[] = [
-      { label: "static / (new session)", path: "/" },
-      { label: "dynamic (new session)", path: "/api/animals/" },
-      ...(await Promise.all(
-        lostDynamic.map(async (p) => ({
-          label: `pinned to lost ${p.service.slice(PREFIX.length + 1)}`,
-          path: "/api/animals/",
-          session: await sessionPinnedTo(url, p.service),
-        })),
-      )),
-    ];
-    if (liveDynamic[0]) {
-      targets.push({
-        label: `pinned to live ${liveDynamic[0].service.slice(PREFIX.length + 1)}`,
-        path: "/api/animals/",
-        session: await sessionPinnedTo(url, liveDynamic[0].service),
+    // On each live node's proxy: new sessions on both paths; through the first, a session pinned
+    // to each lost dynamic member.
+    const pollers: { node: SwarmNode; poller: RecordingPoller }[] = [];
+    for (const [index, node] of live.entries()) {
+      const targets: PollTarget[] = [
+        { label: `${node.name} / (new session)`, path: "/" },
+        { label: `${node.name} /api/animals/ (new session)`, path: "/api/animals/" },
+      ];
+      if (index === 0) {
+        for (const p of lostDynamic) {
+          targets.push({
+            label: `pinned to lost ${short(p.service)}`,
+            path: "/api/animals/",
+            session: await sessionPinnedTo(node.proxyUrl, p.service),
+          });
+        }
+      }
+      pollers.push({
+        node,
+        poller: startRecordingPoller(node.proxyUrl, targets, {
+          intervalMs: 50,
+          maxSeconds: 240,
+          mode: "open",
+        }),
       });
     }
-
-    const poller = startRecordingPoller(url, targets, { intervalMs: 50, maxSeconds: 240 });
+    // One clock for all: the first poller's (they started within milliseconds of each other).
+    const clock = pollers[0].poller;
+    const offsets = pollers.map(({ poller }) => poller.now() - clock.now());
+    const allSamples = () =>
+      pollers.flatMap(({ poller }, i) =>
+        poller.samples.map((s) => ({
+          ...s,
+          sentAt: s.sentAt - offsets[i],
+          doneAt: s.doneAt - offsets[i],
+        })),
+      );
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      // Times count from the stop call (t = 0). Answers count as "after the loss" only when sent
-      // after the call returned, when the node's container is gone (docker stop -t 0 kills it).
-      const stopCalledAt = poller.now();
+      // Times count from the stop call (t = 0); the node is gone when the call returns (cutAt).
+      const stopCalledAt = clock.now();
       await bed.stopNode(victim.name);
-      const cutAt = poller.now();
+      const cutAt = clock.now();
 
       const downAt = bed
         .waitForNodeState(victim.name, "down", 90_000)
-        .then(() => poller.now() - stopCalledAt);
-      // Every lost member running again somewhere else.
+        .then(() => clock.now() - stopCalledAt);
       const rescheduledAt = await waitFor(
         "the lost members running on live nodes",
         180_000,
@@ -192,88 +265,144 @@ describeWithDocker("losing a worker node of the swarm", () => {
           const back = lost.every((p) =>
             now.some((q) => q.service === p.service && q.node !== victim.name),
           );
-          return back ? poller.now() - stopCalledAt : undefined;
+          return back ? clock.now() - stopCalledAt : undefined;
         },
       );
-      // ... and the proxy serving from each of them again.
       const servedAgain = await waitFor(
-        "the proxy to serve every lost member again",
+        "the proxies to serve every lost member again",
         120_000,
         250,
         async () => {
+          const samples = allSamples();
           const times = lost.map((p) => {
-            const label = p.role === "static" ? "static / (new session)" : "dynamic (new session)";
-            const sample = poller.samples.find(
-              (s) => s.label === label && s.sentAt > cutAt && s.ok && s.servedBy === p.service,
+            const path = p.role === "static" ? "/ (new session)" : "/api/animals/ (new session)";
+            const sample = samples.find(
+              (s) => s.label.endsWith(path) && s.sentAt > cutAt && s.ok && s.servedBy === p.service,
             );
             return sample && sample.doneAt - stopCalledAt;
           });
-          return times.every((t) => t !== undefined) ? (times as number[]) : undefined;
+          return times.every((t) => t !== undefined) ? times : undefined;
         },
       );
       const fullStrength = Math.max(rescheduledAt, ...servedAgain);
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      const samples = await poller.stop();
-      const endAt = poller.now();
+      await Promise.all(pollers.map(({ poller }) => poller.stop()));
+      const endAt = clock.now();
+      const samples = allSamples();
 
       const rows = summarize(samples, stopCalledAt, endAt);
-      const failed = rows.reduce((sum, row) => sum + row.failed, 0);
+      const failed = samples.filter((s) => !s.ok);
+      // In flight at the cut: sent before the node was gone, still open when the stop began, and
+      // then failed or held for half a second (a request on a live member takes milliseconds).
+      const caught = (s: Sample) =>
+        s.sentAt < cutAt &&
+        s.doneAt > stopCalledAt &&
+        (!s.ok || s.doneAt - Math.max(s.sentAt, stopCalledAt) > 0.5);
+      const inFlight = samples.filter(caught);
+      const outcomes = new Map<string, number>();
+      for (const s of inFlight) {
+        const outcome = s.ok ? "200 after failover" : s.outcome;
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+      const at = (s: Sample) => `${s.label} +${(s.sentAt - stopCalledAt).toFixed(2)}s ${s.outcome}`;
       const pinned = lostDynamic.map((p) => {
-        const label = `pinned to lost ${p.service.slice(PREFIX.length + 1)}`;
-        const first = firstOk(samples, label, cutAt);
-        return {
-          label,
-          at: first ? first.doneAt - stopCalledAt : undefined,
-          servedBy: first?.servedBy,
-        };
+        const label = `pinned to lost ${short(p.service)}`;
+        const first = samples
+          .filter((s) => s.label === label && s.sentAt >= cutAt && s.ok)
+          .sort((a, b) => a.doneAt - b.doneAt)[0];
+        return { label, at: first ? first.doneAt - stopCalledAt : undefined, by: first?.servedBy };
       });
-      const report = [
-        `[node loss] lost ${victim.name} (${lost.map((p) => p.service.slice(PREFIX.length + 1)).join(", ")}), client on ${survivor.name}'s proxy, every 50 ms`,
-        `  node Down after ${(await downAt).toFixed(1)}s; lost members running elsewhere after ${rescheduledAt.toFixed(1)}s; ` +
-          `served again after ${servedAgain.map((t) => t.toFixed(1)).join("/")}s; full strength after ${fullStrength.toFixed(1)}s`,
-        ...pinned.map(
-          (p) =>
-            `  ${p.label}: first 200 after ${p.at?.toFixed(2) ?? "never"}s, from ${p.servedBy}`,
-        ),
-        `  | client (through ${survivor.name}) | requests | failed | failures between | longest gap |`,
-        `  | --- | --- | --- | --- | --- |`,
-        ...rows.map((row) => {
-          const failures = samples.filter(
-            (s) => s.label === row.label && !s.ok && s.sentAt >= stopCalledAt,
-          );
-          const span = failures.length
-            ? `+${(failures[0].sentAt - stopCalledAt).toFixed(1)}s and +${(failures[failures.length - 1].sentAt - stopCalledAt).toFixed(1)}s`
-            : "-";
-          return `  | ${row.label} | ${row.requests} | ${row.failed} | ${span} | ${row.longestGap.toFixed(2)}s |`;
-        }),
-        `  docker stop -t 0 took ${(cutAt - stopCalledAt).toFixed(2)}s; failed before it: ` +
-          `${samples.filter((s) => s.sentAt < stopCalledAt && !s.ok).length} of ` +
-          `${samples.filter((s) => s.sentAt < stopCalledAt).length}`,
-        `  first failures: ${samples
-          .filter((s) => !s.ok)
-          .slice(0, 4)
-          .map((s) => `${s.label} +${(s.sentAt - stopCalledAt).toFixed(1)}s ${s.outcome}`)
-          .join("; ")}`,
-      ];
-      console.log(report.join("\n"));
+      const slow = samples.filter((s) => s.ok && s.sentAt >= cutAt && s.doneAt - s.sentAt > 0.5);
+      console.log(
+        [
+          `[node loss] lost ${victim.name} (${lost.map((p) => short(p.service)).join(", ")}); clients on ${live.map((n) => n.name).join(" and ")}, every 50 ms, open loop`,
+          `  node Down after ${(await downAt).toFixed(1)}s; lost members running elsewhere after ${rescheduledAt.toFixed(1)}s; ` +
+            `served again after ${servedAgain.map((t) => t.toFixed(1)).join("/")}s; full strength after ${fullStrength.toFixed(1)}s`,
+          ...pinned.map(
+            (p) => `  ${p.label}: first 200 after ${p.at?.toFixed(2) ?? "never"}s, from ${p.by}`,
+          ),
+          `  | client | requests | failed | HTTP 5xx | longest gap |`,
+          `  | --- | --- | --- | --- | --- |`,
+          ...rows.map(
+            (row) =>
+              `  | ${row.label} | ${row.requests} | ${row.failed} | ${row.serverErrors} | ${row.longestGap.toFixed(2)}s |`,
+          ),
+          `  in flight to the lost node at the cut: ${inFlight.length} (${[...outcomes].map(([o, n]) => `${n} ${o}`).join(", ")})`,
+          `  HTTP 5xx: ${samples.filter(isServerError).map(at).join("; ") || "none"}`,
+          `  docker stop -t 0 took ${(cutAt - stopCalledAt).toFixed(2)}s; 200s slower than 0.5 s after the cut: ${slow.length}` +
+            ` (longest ${Math.max(0, ...slow.map((s) => s.doneAt - s.sentAt)).toFixed(2)}s)`,
+          `  failures: ${failed.length}: ${failed.slice(0, 6).map(at).join("; ")}`,
+        ].join("\n"),
+      );
 
+      // A request in flight when the node's processes were killed may get a reset, which
+      // mod_proxy_http answers with a 502 on a client connection's first request (docs/swarm.md):
+      // reported above. Every other request gets no 5xx.
+      expect(
+        samples.filter((s) => isServerError(s) && !caught(s)).map(at),
+        "HTTP 5xx to requests not in flight at the cut",
+      ).toHaveLength(TARGETS.serverErrors);
+      for (const row of rows.filter((r) => r.label.includes("(new session)"))) {
+        expect(row.longestGap, `${row.label}: longest run without a 200`).toBeLessThanOrEqual(
+          TARGETS.longestGapS,
+        );
+      }
+      expect(
+        failed.filter((s) => !caught(s)).map(at),
+        "failed requests that were not in flight at the cut",
+      ).toEqual([]);
       for (const p of pinned) {
         expect(p.at, `${p.label} got a 200`).toBeDefined();
-        expect(p.at as number, `${p.label}: first 200`).toBeLessThan(
+        expect(p.at as number, `${p.label}: first 200`).toBeLessThanOrEqual(
           TARGETS.pinnedSessionServedWithinS,
+        );
+        expect(p.by, `${p.label} served by a live member`).not.toBe(
+          `${PREFIX}-${p.label.slice("pinned to lost ".length)}`,
         );
       }
       expect(fullStrength).toBeLessThan(TARGETS.fullStrengthWithinS);
-      expect(failed).toBeLessThanOrEqual(TARGETS.failedRequestsAtMost);
-      // A pinned session's first answer came from a live member: another one, or its own once
-      // rescheduled on a live node.
-      for (const p of pinned) {
-        const own = `${PREFIX}-${p.label.slice("pinned to lost ".length)}`;
-        if (p.servedBy === own)
-          expect(p.at as number, p.label).toBeGreaterThanOrEqual(rescheduledAt);
-      }
     } finally {
-      await poller.stop();
+      await Promise.all(pollers.map(({ poller }) => poller.stop()));
     }
-  }, 420_000);
+  }, 600_000);
+
+  it("an `up` that changes the proxy while the node is down fails, naming the node", async () => {
+    const started = performance.now();
+    const failure = await stack!.harness
+      .up({ stack: STACK, config: { ...config, serverName: "loss.res.ch" } })
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    console.log(
+      `[node loss] up with ${victim.name} down: ${((performance.now() - started) / 1000).toFixed(1)}s, ${failure?.message}`,
+    );
+    expect(failure?.message).toContain(`proxy-ready-${victim.name}`);
+    for (const node of bed.nodes.filter((n) => n !== victim)) {
+      expect(failure?.message, `${node.name}'s proxy took the change`).not.toContain(
+        `proxy-ready-${node.name}`,
+      );
+    }
+  }, 600_000);
+
+  it("once the node is back, the same `up` succeeds: it waits for that node's proxy too", async () => {
+    const back = await bed.startNode(victim.name, 120_000);
+    const started = performance.now();
+    await stack!.harness.up({ stack: STACK, config: { ...config, serverName: "loss.res.ch" } });
+    const took = (performance.now() - started) / 1000;
+    console.log(
+      `[node loss] ${victim.name} Ready ${back.toFixed(1)}s after its start; the up then took ${took.toFixed(1)}s`,
+    );
+    // `up` returned: the returned node's proxy reports the configuration the others run.
+    const reported = await Promise.all(
+      bed.nodes.map(async (node) => {
+        const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
+          signal: AbortSignal.timeout(3_000),
+        });
+        return response.headers.get("x-proxy-config")?.replace(/^[^-]+-/, "");
+      }),
+    );
+    expect(new Set(reported).size, `digests reported: ${reported.join(", ")}`).toBe(1);
+    expect(reported[0]).toMatch(/^[0-9a-f]{16}$/);
+  }, 600_000);
 });

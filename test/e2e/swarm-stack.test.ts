@@ -4,13 +4,28 @@
 // Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
 import { expectLeastPrivilege, swarmTaskContainers } from "../support/cisCheck";
 import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
-import type { DockerHarness } from "../support/harness/dockerHarness";
+import { HARNESS_LABEL, type DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import type { Plan } from "../support/harness/engine";
+import type { PropertyMap } from "../support/harness/propertyMap";
+import { inspectService, listNodes, listTasks } from "../support/harness/resources/engineApi";
+import { SECRET } from "../support/harness/resources/secret";
+import {
+  createServiceSpec,
+  flattenService,
+  planService,
+  SERVICE,
+  storedService,
+  type InspectedService,
+  type ServiceInputs,
+} from "../support/harness/resources/service";
+import { diffInputs } from "../support/harness/updateRules";
 import { HttpSession, tally } from "../support/httpSession";
 import {
   listTestbedLeftovers,
@@ -49,7 +64,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   /** The proxy service's rolling update, started by the last `up`, has finished on every node. */
   const proxyRolledOut = () =>
     waitFor("the proxy service's update to complete", 180_000, 500, async () => {
-      const service = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+      const service = await inspectService(bed.manager, `${PREFIX}-proxy`);
       const state = service.UpdateStatus?.State;
       if (state === "rollback_completed" || state === "paused") {
         throw new Error(`proxy update ${state}: ${service.UpdateStatus?.Message}`);
@@ -59,8 +74,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
   /** Each member service's node, by service name. */
   async function memberNodes(): Promise<Map<string, string>> {
-    const nodes = await bed.manager.listNodes();
-    const tasks = await bed.manager.listTasks({ filters: { "desired-state": ["running"] } });
+    const nodes = await listNodes(bed.manager);
+    const tasks = await listTasks(bed.manager, { filters: { "desired-state": ["running"] } });
     const services = await bed.manager.listServices();
     const nameOf = (id: string) => services.find((s) => s.ID === id)?.Spec?.Name ?? id;
     const byService = new Map<string, string>();
@@ -73,6 +88,38 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   }
 
   const touched = (plan: Plan) => [...plan.create, ...plan.update, ...plan.replace, ...plan.delete];
+  /** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+  const proxyResources = () => ["proxy", ...bed.nodes.map((node) => `proxy-ready-${node.name}`)];
+
+  /** What each node's proxy reports on /proxy-healthz (X-Proxy-Config), by node name. */
+  const reportedConfigs = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      await Promise.all(
+        bed.nodes.map(async (node) => {
+          const response = await fetch(`${node.proxyUrl}/proxy-healthz`, {
+            signal: AbortSignal.timeout(2_000),
+          }).catch(() => undefined);
+          const reported = response?.headers.get("x-proxy-config") ?? "no answer";
+          return [node.name, reported] as const;
+        }),
+      ),
+    );
+
+  /** What the last `up` rolled out: each node's id and the digest in the proxy's PROXY_CONFIG_ID. */
+  const expectedConfigs = async () => {
+    const service = await inspectService(bed.manager, `${PREFIX}-proxy`);
+    const id = (service.Spec.TaskTemplate.ContainerSpec.Env ?? [])
+      .find((line) => line.startsWith("PROXY_CONFIG_ID="))
+      ?.slice("PROXY_CONFIG_ID=".length);
+    const digest = id?.replace("{{.Node.ID}}-", "");
+    const nodes = await listNodes(bed.manager);
+    return Object.fromEntries(
+      bed.nodes.map((node) => {
+        const swarmNode = nodes.find((n) => n.Description.Hostname === node.name);
+        return [node.name, `${swarmNode?.ID}-${digest}`];
+      }),
+    );
+  };
 
   beforeAll(async () => {
     bed = await startSwarmTestBed();
@@ -87,7 +134,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       engine: { docker: bed.manager, host: bed.managerHost },
     });
     harness = deployed.harness;
-    // The provider can't wait for a global service: each node's proxy answers once healthy.
+    // `up` waited for each node's proxy (its check): every one runs the configuration already.
+    expect(await reportedConfigs()).toEqual(await expectedConfigs());
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     console.log(
       `[e2e timings] ${STACK}: ` +
@@ -120,9 +168,8 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
       for (const reply of newSessions) {
         expect(reply.status, node.name).toBe(200);
-        expect(JSON.parse(reply.body).animals, `${node.name}: the Express API`).toBeInstanceOf(
-          Array,
-        );
+        const { animals } = JSON.parse(reply.body) as { animals: unknown };
+        expect(animals, `${node.name}: the Express API`).toBeInstanceOf(Array);
       }
       const dealt = tally(newSessions.map((reply) => reply.servedBy));
       expect([...dealt.keys()].sort(), `${node.name}: dynamic members`).toEqual(dynamicMembers);
@@ -148,6 +195,41 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     );
   });
 
+  it("every service and secret reads back as declared: the state is the provider's Read of the real object, the in-memory model agrees, and the next up does nothing", async () => {
+    // The first deploy's run is still open: the refresh closes it, then reads every resource.
+    const before = new Map(harness.state.map((s) => [s.name, JSON.stringify(s.outputs)]));
+    const refreshed = await harness.refresh();
+    for (const name of refreshed.changed) {
+      const now = JSON.stringify(harness.state.find((s) => s.name === name)?.outputs);
+      console.log(`[swarm] refresh changed ${name}: ${before.get(name)} → ${now}`);
+    }
+    expect(refreshed, "a refresh right after the deploy").toEqual({ changed: [], gone: [] });
+    const own = { [HARNESS_LABEL]: STACK };
+    for (const state of harness.state.filter((s) => s.type === SERVICE)) {
+      const real = (await bed.manager.getService(state.id!).inspect()) as InspectedService;
+      const read = flattenService(real, own);
+      const { convergeConfig: _notRead, ...outputs } = state.outputs;
+      expect(outputs, `${state.name}: its state is ServiceInspect, flattened`).toEqual(read);
+      // The unit tests' model of what Swarm stores for the provider's spec, with the platforms
+      // the Docker client found in the registry at create (QueryRegistry).
+      const spec = createServiceSpec(planService(undefined, state.inputs as ServiceInputs), {});
+      spec.TaskTemplate.Placement.Platforms = real.Spec.TaskTemplate?.Placement?.Platforms ?? [];
+      expect(
+        flattenService(storedService(state.id!, spec), {}),
+        `${state.name}: the in-memory model of Swarm (resources/service.ts storedService) ` +
+          `against ${JSON.stringify(real)}`,
+      ).toEqual(read);
+      expect(diffInputs(SERVICE, state.name, state.outputs, state.inputs).changedKeys).toEqual([]);
+    }
+    const [secret] = harness.state.filter((s) => s.type === SECRET);
+    const inspected = await bed.manager.getSecret(secret.id!).inspect();
+    expect(secret.outputs.name).toBe(inspected.Spec?.Name);
+    expect(diffInputs(SECRET, secret.name, secret.outputs, secret.inputs).changedKeys).toEqual([]);
+    const { plan } = await up();
+    expect(plan.steps, "no provider call").toEqual([]);
+    expect(plan.same).toHaveLength(harness.state.length);
+  }, 120_000);
+
   it("a session pinned through one node's proxy stays on its member through another node's", async () => {
     const [first, second] = bed.nodes;
     const session = new HttpSession(first.proxyUrl);
@@ -171,13 +253,13 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const manager = await new HttpSession(url).get("/balancer-manager", { authorization: auth });
     expect(manager.status).toBe(200);
     expect(manager.body).toContain(`${PREFIX}-dynamic-2`);
-    const inspected = JSON.stringify(await bed.manager.getService(`${PREFIX}-proxy`).inspect());
+    const inspected = JSON.stringify(await inspectService(bed.manager, `${PREFIX}-proxy`));
     expect(inspected).not.toContain(PASSWORD);
     expect(inspected).toContain("BALANCER_MANAGER_PASSWORD_FILE");
   });
 
   it("an API edit while a client polls a node's proxy: 0 failed requests, the proxy service untouched", async () => {
-    const proxyBefore = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxyBefore = await inspectService(bed.manager, `${PREFIX}-proxy`);
     const edit = editedContext(DYNAMIC_CONTEXT, (dir) =>
       appendFileSync(path.join(dir, "app.js"), "\n// edited by swarm-stack.test.ts\n"),
     );
@@ -188,9 +270,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       // `up` returned: convergeConfig made the provider wait until each member's replica runs the
       // new image (resourceDockerServiceUpdateRefreshFunc counts running tasks; Swarm may still
       // be in its monitor window, UpdateStatus "updating").
-      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest;
+      const digest = harness.state.find((s) => s.name === "dynamic-image")?.outputs
+        .repoDigest as unknown;
       for (const member of ["dynamic-1", "dynamic-2"]) {
-        const tasks = await bed.manager.listTasks({
+        const tasks = await listTasks(bed.manager, {
           filters: { service: [`${PREFIX}-${member}`], "desired-state": ["running"] },
         });
         expect(
@@ -216,18 +299,18 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(plan.replace).toEqual([]);
     expect(report.requests).toBeGreaterThan(100);
     expect(report.failed, report.failures.join("; ")).toBe(0);
-    const proxyAfter = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxyAfter = await inspectService(bed.manager, `${PREFIX}-proxy`);
     expect(proxyAfter.Version.Index, "the proxy service was not updated").toBe(
       proxyBefore.Version.Index,
     );
     // The members run the new image, by digest in the registry.
-    const image = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+    const image = (await inspectService(bed.manager, `${PREFIX}-dynamic-1`)).Spec.TaskTemplate
       .ContainerSpec.Image;
     expect(image).toMatch(new RegExp(`^${bed.registry}/${PREFIX}-dynamic@sha256:[a-f0-9]{64}$`));
     expect(image).toBe(harness.state.find((s) => s.name === "dynamic-image")?.outputs.repoDigest);
     // The new tasks have new addresses. Well past the health checks' window (hcfails=3 every 2 s),
-    // every node's proxy still deals new sessions to both members: it looked their names up again
-    // (addressttl), health checks included.
+    // every node's proxy still deals new sessions to both members: a connect to an old address
+    // failed and it looked the name up again, health checks included (each answering as its name).
     await sleep(12_000);
     for (const node of bed.nodes) {
       const dealt = new Set<string | null>();
@@ -250,7 +333,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       );
     });
     edits.push(broken);
-    const before = (await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect()).Spec.TaskTemplate
+    const before = (await inspectService(bed.manager, `${PREFIX}-dynamic-1`)).Spec.TaskTemplate
       .ContainerSpec.Image;
     const probe = startDowntimeProbe(bed.nodes[2].proxyUrl, { intervalMs: 50, maxSeconds: 240 });
     const failure = await harness
@@ -275,14 +358,33 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     // The provider reports the rollback as soon as the old task runs alone (rollback_started and
     // the replicas running); Swarm marks it completed a moment later.
     const after = await waitFor("dynamic-1's rollback to complete", 60_000, 500, async () => {
-      const service = await bed.manager.getService(`${PREFIX}-dynamic-1`).inspect();
+      const service = await inspectService(bed.manager, `${PREFIX}-dynamic-1`);
       return service.UpdateStatus?.State === "rollback_completed" ? service : undefined;
     });
     // Rolled back to the spec before: the image the service ran, and the old task kept serving.
     expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(before);
     expect(report.failed, report.failures.join("; ")).toBe(0);
-    // The next `up` with the working code changes nothing the rollback did not already restore.
-    const { plan } = await up();
+
+    // The engine stored the new inputs and the planned outputs, with the error (the bridge's
+    // initializationError, step.go UpdateStep.Apply): the state names the broken image, while
+    // Swarm runs the old one. A plain `up` of the same code would make an empty update and report
+    // success for this member (the unit tests show it).
+    const member = () => harness.state.find((s) => s.name === "dynamic-1")!;
+    /** A service's image in its inputs or outputs (both shaped as @pulumi/docker's ServiceArgs). */
+    const imageIn = (map: PropertyMap) =>
+      (map as pulumi.Unwrap<docker.ServiceArgs>).taskSpec.containerSpec.image;
+    expect(member().initErrors?.[0]).toMatch(/^service rollback completed: /);
+    const recorded = imageIn(member().outputs);
+    expect(recorded, "the state: the broken image").toBe(imageIn(member().inputs));
+    expect(recorded).not.toBe(before);
+
+    // `up --refresh` with the working code: the refresh reads the running spec back (the old
+    // image) and clears the error; the services have nothing to redo.
+    const refreshed = await harness.refresh();
+    expect(refreshed.changed).toContain("dynamic-1");
+    expect(member().initErrors).toBeUndefined();
+    expect(imageIn(member().outputs)).toBe(before);
+    const { plan } = await harness.up({ stack: STACK, config, secrets, contextOverrides });
     expect(touched(plan).filter((name) => name !== "dynamic-image")).toEqual([]);
   }, 300_000);
 
@@ -307,8 +409,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       }
     })();
     let plan: Plan | undefined;
+    let whenUpReturned: Record<string, string> | undefined;
     try {
       ({ plan } = await up({ serverName: "swarm.res.ch" }));
+      // `up` returned: each node's check converged, so each node's proxy runs the new settings.
+      whenUpReturned = await reportedConfigs();
       await proxyRolledOut();
       // Every node answers again before the poller stops.
       await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
@@ -317,8 +422,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       polling = false;
       await poller;
     }
-    expect(plan!.update).toEqual(["proxy"]);
-    expect(touched(plan!)).toEqual(["proxy"]);
+    expect(plan.update).toEqual(proxyResources());
+    expect(touched(plan)).toEqual(proxyResources());
+    expect(whenUpReturned, "every node's proxy when `up` returned").toEqual(
+      await expectedConfigs(),
+    );
 
     const gaps = bed.nodes.map((node, index) => {
       let longest = 0;
@@ -343,14 +451,14 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     ).toEqual([]);
     // Each node's proxy was restarted (stop-first: its port is free for a moment) and came back.
     for (const round of rounds.slice(-3)) expect(round.ok).toEqual([true, true, true]);
-    const proxy = await bed.manager.getService(`${PREFIX}-proxy`).inspect();
+    const proxy = await inspectService(bed.manager, `${PREFIX}-proxy`);
     expect(proxy.Spec.TaskTemplate.ContainerSpec.Env).toContain("SERVER_NAME=swarm.res.ch");
   }, 300_000);
 
   it("scaling the static pool out and in changes only the affected member service and the proxy", async () => {
     const out = await up({ serverName: "swarm.res.ch", staticBackends: 3 });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(touched(out.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(out.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     await proxyRolledOut();
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     const servedBy = new Set<string | null>();
@@ -360,11 +468,50 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
     const back = await up({ serverName: "swarm.res.ch" });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(touched(back.plan).sort()).toEqual(["proxy", "static-3"]);
+    expect(touched(back.plan).sort()).toEqual([...proxyResources(), "static-3"]);
     const services = (await bed.manager.listServices()).map((s) => s.Spec?.Name).sort();
     expect(services).toEqual(
-      ["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"].map((n) => `${PREFIX}-${n}`),
+      [
+        "dynamic-1",
+        "dynamic-2",
+        "proxy",
+        ...bed.nodes.map((node) => `proxy-ready-${node.name}`),
+        "static-1",
+        "static-2",
+      ].map((n) => `${PREFIX}-${n}`),
     );
+  }, 300_000);
+
+  it("a changed networkSubnet replaces the overlay and every service on it, services first, and the stack serves again", async () => {
+    const network = () => harness.state.find((s) => s.name === "network")!;
+    const subnet = () =>
+      (network().outputs as pulumi.Unwrap<docker.NetworkArgs>).ipamConfigs?.[0].subnet;
+    const current = subnet()!;
+    const octets = current.split(".").map(Number);
+    const next = `${octets[0]}.${octets[1]}.${(octets[2] + 1) % 256}.0/24`;
+    const { plan } = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    console.log(
+      `[swarm] networkSubnet change: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+    );
+    const services = ["dynamic-1", "dynamic-2", ...proxyResources(), "static-1", "static-2"];
+    expect(plan.replace).toEqual([...services, "network"].sort());
+    const steps = plan.steps.map((step) => `${step.op} ${step.name}`);
+    // replaceWith puts every service into the network's delete-before-replace chain.
+    for (const service of services) {
+      expect(steps.indexOf(`delete-replaced ${service}`), service).toBeLessThan(
+        steps.indexOf("delete-replaced network"),
+      );
+      expect(steps.indexOf(`create-replacement ${service}`), service).toBeGreaterThan(
+        steps.indexOf("create-replacement network"),
+      );
+    }
+    expect(subnet()).toBe(next);
+    await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
+    const reply = await new HttpSession(bed.nodes[1].proxyUrl).get("/api/animals/");
+    expect(reply.status).toBe(200);
+    // Nothing left to do: the replacements read back as declared too.
+    const again = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    expect(again.plan.steps).toEqual([]);
   }, 300_000);
 
   it("destroy leaves no service, secret or network of the stack on any node, and the bed leaves nothing on the host", async () => {
@@ -372,8 +519,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const left = await harness.destroy();
     expect(left.services, "services left").toBeUndefined();
     expect(left.secrets, "secrets left").toBeUndefined();
-    // ServiceRemove returns before the tasks' containers stop (the provider's deleteService waits
-    // only with a stop_grace_period): they go within seconds.
+    // The overlay is gone from the manager when destroy returns: with stop_grace_period set, the
+    // provider's deleteService waited for the services' containers there before the network's
+    // delete. Containers on the workers stop on their own, within seconds.
+    expect((await bed.manager.listNetworks()).map((n) => n.Name)).not.toContain(`${PREFIX}-net`);
     const settled = await waitFor("the stack's containers to go", 60_000, 500, async () => {
       const now = await harness.leftovers();
       return now.containers.length === 0 ? now : undefined;

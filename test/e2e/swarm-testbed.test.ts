@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithDocker } from "../support/e2eStack";
+import { listNodes, listTasks } from "../support/harness/resources/engineApi";
 import { execInContainer } from "../support/swarm/exec";
 import { ensureTestbedImage, TESTBED_IMAGES } from "../support/swarm/images";
 import { NODE_PROXY_PORT, startSwarmTestBed, type SwarmTestBed } from "../support/swarm/testBed";
@@ -53,25 +54,26 @@ describeWithDocker("the swarm test bed", () => {
 
   /** The probe service's running tasks, with their node, container and overlay address. */
   async function runningTasks(): Promise<RunningTask[]> {
-    const nodes = await bed.manager.listNodes();
-    const hostnameOf = (id: string) => nodes.find((n) => n.ID === id)?.Description?.Hostname;
-    const tasks = await bed.manager.listTasks({
+    const nodes = await listNodes(bed.manager);
+    const hostnameOf = (id?: string) => nodes.find((n) => n.ID === id)?.Description.Hostname;
+    const tasks = await listTasks(bed.manager, {
       filters: JSON.stringify({ service: [SERVICE], "desired-state": ["running"] }),
     });
     return tasks
-      .filter((task) => task.Status?.State === "running")
-      .map((task) => ({
-        node: hostnameOf(task.NodeID),
-        containerId: task.Status.ContainerStatus.ContainerID,
-        address: task.NetworksAttachments.find(
-          (attachment: { Network: { Spec: { Name: string } } }) =>
-            attachment.Network.Spec.Name === NETWORK,
-        ).Addresses[0].split("/")[0],
-      }));
+      .filter((task) => task.Status.State === "running")
+      .map((task) => {
+        const node = hostnameOf(task.NodeID);
+        const containerId = task.Status.ContainerStatus?.ContainerID;
+        const attachment = task.NetworksAttachments?.find((a) => a.Network.Spec.Name === NETWORK);
+        if (!node || !containerId || !attachment) {
+          throw new Error(`running task ${task.ID}: no node, container or ${NETWORK} attachment`);
+        }
+        return { node, containerId, address: attachment.Addresses[0].split("/")[0] };
+      });
   }
 
   it("has three Ready nodes, one of them the manager", async () => {
-    const nodes = await bed.manager.listNodes();
+    const nodes = await listNodes(bed.manager);
     const summary = nodes
       .map((node) => `${node.Description.Hostname} ${node.Spec.Role} ${node.Status.State}`)
       .sort();

@@ -14,6 +14,7 @@ import { CONTAINER } from "../support/harness/inputs";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { HttpSession } from "../support/httpSession";
 import { HOST_PORTS } from "../support/ports";
+import { proxyMetClosedMember } from "../support/proxyErrorLog";
 
 const STACK = "e2e-update";
 const PORT = HOST_PORTS.update.ports.proxy;
@@ -168,13 +169,15 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
    * A rebuilt backend image rolls through its pool: each member is stopped gracefully and
    * re-created, one at a time (member i+1 waits for member i), while the proxy keeps running (the
    * same container: ignoreChanges on envs, the trigger unchanged as the addresses are fixed) and
-   * no polled request fails.
+   * no polled request fails. Each stopped member drained first, so the proxy had taken it out
+   * before it closed: no request of the proxy met it closed (`since`: when the `up` began).
    */
   const expectRolled = async (
     role: "static" | "dynamic",
     plan: Plan,
     downtime: DowntimeReport,
     before: Awaited<ReturnType<typeof containers>>,
+    since: number,
   ) => {
     const other = role === "static" ? "dynamic" : "static";
     expect(plan.update).toEqual([`${role}-image`]);
@@ -195,6 +198,10 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
       expect(after[name(role, i)].id, `${role}-${i} replaced`).not.toBe(before[name(role, i)].id);
     }
     expect(downtime.failed, downtime.failures.join("; ")).toBe(0);
+    expect(
+      await proxyMetClosedMember(harness.docker.getContainer(name("proxy")), since),
+      "the proxy's error log: requests that met a member closed",
+    ).toEqual([]);
   };
 
   it("an edited landing page rolls the static members one at a time: proxy untouched, no request fails", async () => {
@@ -204,8 +211,9 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
     );
     edits.push(edit);
     contextOverrides = { ...contextOverrides, [STATIC_CONTEXT]: edit.directory };
+    const since = Math.floor(Date.now() / 1000);
     const { plan, downtime } = await up("landing page edited (static image rebuilt)");
-    await expectRolled("static", plan, downtime, before);
+    await expectRolled("static", plan, downtime, before, since);
     const page = await new HttpSession(URL).get("/");
     expect(page.body).toContain(LANDING_MARKER);
     await expectEveryMemberServes(2, 2);
@@ -218,8 +226,9 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
     );
     edits.push(edit);
     contextOverrides = { ...contextOverrides, [DYNAMIC_CONTEXT]: edit.directory };
+    const since = Math.floor(Date.now() / 1000);
     const { plan, downtime } = await up("API edited (dynamic image rebuilt)");
-    await expectRolled("dynamic", plan, downtime, before);
+    await expectRolled("dynamic", plan, downtime, before, since);
     await expectEveryMemberServes(2, 2);
   }, 900_000);
 
@@ -251,7 +260,8 @@ describeWithDocker("pulumi up after pulumi up (e2e-update)", () => {
       work(),
     );
     const engine = new UpdateEngine(provider);
-    const image = harness.state.find((r) => r.name === "static-image")!.outputs.repoDigest;
+    const image = harness.state.find((r) => r.name === "static-image")!.outputs
+      .repoDigest as string;
     const containerName = `http-infra-${STACK}-restart-probe`;
     const deploy = async (restart: string) => {
       engine.beginRun();

@@ -53,6 +53,11 @@ export const HOST_PORTS = {
   benchFirstDeploy: range("bench/first-deploy.bench-run.ts", 18260, 18269, { proxy: 18260 }),
   refresh: range("test/e2e/refresh.test.ts", 18300, 18309, { proxy: 18300 }),
   health: range("test/e2e/health.test.ts", 18310, 18319, { proxy: 18310 }),
+  drain: range("test/e2e/drain.test.ts", 18330, 18330, { proxy: 18330 }),
+  proxyReusedConnection: range("test/e2e/proxy-reused-connection.test.ts", 18331, 18331, {
+    proxy: 18331,
+  }),
+  staticDrain: range("test/e2e/static-drain.test.ts", 18332, 18332, { member: 18332 }),
   /**
    * The swarm test bed (test/support/swarm/), shared by the swarm suites, which take turns with it:
    * each node's engine API and each node's proxy port (layout.ts NODE_PROXY_PORT), manager first.
@@ -60,6 +65,17 @@ export const HOST_PORTS = {
   swarmTestBed: range("test/support/swarm/layout.ts", 18400, 18459, {
     nodeApi: [18400, 18401, 18402],
     nodeProxy: [18410, 18411, 18412],
+  }),
+  httpsGiven: range("test/e2e/https-given.test.ts", 18460, 18469, { http: 18460, https: 18461 }),
+  httpsAcme: range("test/e2e/https-acme.test.ts", 18470, 18479, {
+    http: 18470,
+    https: 18471,
+    /** Pebble's ACME directory (HTTPS), for a look from the host. */
+    pebbleAcme: 18472,
+    /** Pebble's management API: /roots/0, the root that signs what it issues. */
+    pebbleManagement: 18473,
+    /** pebble-challtestsrv's management API: where Pebble's mock DNS points the domain. */
+    pebbleDns: 18474,
   }),
   benchCold: range("bench/cold.bench-run.ts", 18500, 18509, { proxy: 18500, haproxy: 18501 }),
   coldBurst: range("test/e2e/cold-burst.test.ts", 18510, 18519, { proxy: 18510 }),
@@ -70,10 +86,11 @@ export const HOST_PORTS = {
     haproxyNoLog: 18522,
     firstVariant: 18523,
   }),
+  benchNodeLoss: range("bench/node-loss-variants.bench-run.ts", 18540, 18549, { proxy: 18540 }),
   /** The stack's proxy and the proxy of the same stack as it ran before least privilege. */
-  benchLeastPrivilege: range("bench/least-privilege.bench-run.ts", 18540, 18549, {
-    proxy: 18540,
-    baselineProxy: 18541,
+  benchLeastPrivilege: range("bench/least-privilege.bench-run.ts", 18550, 18559, {
+    proxy: 18550,
+    baselineProxy: 18551,
   }),
 } as const;
 

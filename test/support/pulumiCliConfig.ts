@@ -77,7 +77,7 @@ export function readStackFile(file: string): StackFile {
       throw new Error(`model: stack file field '${field}' is not modelled`);
     }
   }
-  return stack as StackFile;
+  return stack;
 }
 
 /** `key` as the CLI namespaces it (pkg/workspace/config.go, parseConfigKey). */
@@ -189,7 +189,8 @@ export function applyProjectConfig(
     if (typeof fallback === "object" && fallback !== null) {
       throw new Error(`model: the object default of config key '${key}' is not modelled`);
     }
-    merged.set(fullKey, { text: String(fallback), secure: false });
+    const primitive = fallback as string | number | boolean | null;
+    merged.set(fullKey, { text: String(primitive), secure: false });
   }
   if (missing.length > 0) {
     // missingStackConfigurationKeysError / formatMissingKeys

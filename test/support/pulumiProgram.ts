@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { modelRequirePulumiVersion } from "./harness/engineVersion";
 import { readResourceOptions, type ReplacementTrigger } from "./harness/resourceOptions";
+import type { PropertyMap } from "./harness/propertyMap";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 
 export const PROJECT = "http-infra";
 
@@ -13,9 +15,9 @@ export interface RecordedResource {
   name: string;
   custom: boolean;
   /** Inputs with secrets unwrapped to their plain values. */
-  inputs: Record<string, any>;
+  inputs: PropertyMap;
   /** Inputs as the mock monitor receives them: secrets keep Pulumi's secret wrapper here. */
-  wireInputs: Record<string, any>;
+  wireInputs: PropertyMap;
   deleteBeforeReplace: boolean;
   /** URN of the parent resource, or "" for top-level resources. */
   parent: string;
@@ -43,6 +45,8 @@ export interface Registration {
   ignoreChanges?: string[];
   /** `replacementTrigger`; unset or null means no trigger. */
   replacementTrigger?: ReplacementTrigger;
+  /** `replaceWith`, as URNs; unset means none. */
+  replaceWith?: string[];
   /** `aliases`, each as the `type::name` it names (harness/resourceOptions.ts). */
   aliases?: string[];
 }
@@ -89,7 +93,7 @@ export function isWireSecret(value: unknown): value is { value: unknown } {
 }
 
 /** A deep copy of mock inputs with every secret wrapper replaced by its plain value. */
-export function unwrapSecrets(value: any): any {
+export function unwrapSecrets(value: unknown): unknown {
   if (isWireSecret(value)) return unwrapSecrets(value.value);
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (typeof value === "object" && value !== null) {
@@ -98,18 +102,38 @@ export function unwrapSecrets(value: any): any {
   return value;
 }
 
+/**
+ * A resource's recorded inputs, typed as its args declare them (e.g. `docker.ServiceArgs`): the
+ * inputs are those args, resolved. Unchecked: name the args of the resource's own type.
+ */
+export function inputsOf<Args extends object>(resource: RecordedResource): pulumi.Unwrap<Args> {
+  return resource.inputs as pulumi.Unwrap<Args>;
+}
+
 /** An Output's value as a promise; resolves undefined when the value is unknown (preview). */
 export function valueOf<T>(output: pulumi.Input<T> | undefined): Promise<T | undefined> {
   if (!pulumi.Output.isInstance(output)) return Promise.resolve(output as T | undefined);
   // `isKnown` is internal to the SDK, but it is the only way to tell "unknown in preview" from
   // "not resolved yet" without hanging on an apply that never runs.
-  const isKnown: Promise<boolean> = (output as any).isKnown;
+  const isKnown = (output as unknown as { isKnown: Promise<boolean> }).isKnown;
   return new Promise((resolve, reject) => {
     isKnown.then((known) => {
       if (!known) resolve(undefined);
       else output.apply((value) => resolve(value));
     }, reject);
   });
+}
+
+/**
+ * The mock runtime's monitor as this module uses it (@pulumi/pulumi runtime/mocks.ts MockMonitor,
+ * which types the request `any`; `newUrn` is private there).
+ */
+interface MockMonitor {
+  registerResource(
+    req: RegisterResourceRequest,
+    callback: (error: unknown, response: unknown) => void,
+  ): Promise<void>;
+  newUrn(parent: string, type: string, name: string): string;
 }
 
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
@@ -122,13 +146,13 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
       newResource: async (args) => {
         const request = registered.get(`${args.type}::${args.name}`);
         if (!request) throw new Error(`no register request seen for ${args.type} ${args.name}`);
-        const inputs = unwrapSecrets(args.inputs);
+        const inputs = unwrapSecrets(args.inputs) as PropertyMap;
         resources.push({
           type: args.type,
           name: args.name,
           custom: args.custom ?? true,
           inputs,
-          wireInputs: args.inputs,
+          wireInputs: args.inputs as PropertyMap,
           deleteBeforeReplace: request.deleteBeforeReplace ?? false,
           parent: request.parent,
         });
@@ -146,17 +170,18 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   // The mock API hands newResource the inputs only; resource options and dependency edges are read
   // off the register request itself (harness/resourceOptions.ts, which refuses the options the
   // harness does not model: the request then fails, as a resource the engine rejects does).
-  const monitor = (pulumi.runtime as any).getMonitor();
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
+  monitor.registerResource = (req, callback) => {
     let options;
     try {
       options = readResourceOptions(req);
     } catch (error) {
-      return callback(error, undefined);
+      callback(error, undefined);
+      return Promise.resolve();
     }
     const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+    req.getPropertydependenciesMap().forEach((deps, key) => {
       propertyDependencies[key] = deps.getUrnsList();
     });
     registered.set(`${req.getType()}::${req.getName()}`, {
@@ -205,12 +230,12 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     // A fresh module graph each run, so index.ts runs again with this run's config and mocks.
     vi.resetModules();
     const program: Record<string, unknown> = options.program
-      ? await import(/* @vite-ignore */ options.program)
+      ? ((await import(/* @vite-ignore */ options.program)) as Record<string, unknown>)
       : await import("../../index");
 
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
-      outputs[name] = await Promise.race([valueOf(value as pulumi.Input<unknown>), programFailed]);
+      outputs[name] = await Promise.race([valueOf(value), programFailed]);
     }
     // Outputs resolve once their resources are registered; wait for any registration still queued.
     await pulumi.runtime.disconnect();

@@ -3,7 +3,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 export interface UnitMocks {
-  newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult>;
+  /** A plain function (it uses no `this`): tests hand it to runProgram on its own. */
+  newResource: (
+    args: pulumi.runtime.MockResourceArgs,
+  ) => Promise<pulumi.runtime.MockResourceResult>;
   /** The IP the mocks gave each container (by container name) on the stack's network. */
   ipByContainer: Map<string, string>;
 }
@@ -19,6 +22,14 @@ export interface UnitMockOptions {
   honourIpv4Address?: boolean;
 }
 
+/** The inputs these mocks read; the others pass through to the state as they are. */
+interface ReadInputs {
+  name: string;
+  imageName: string;
+  networksAdvanced?: { name: string; ipv4Address?: string }[];
+  [key: string]: unknown;
+}
+
 export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
   const ipByContainer = new Map<string, string>();
   let created = 0;
@@ -26,7 +37,7 @@ export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
   return {
     ipByContainer,
     async newResource(args) {
-      const inputs = args.inputs;
+      const inputs = args.inputs as ReadInputs;
       // In preview the provider knows only the inputs: every computed output stays unknown.
       if (options.preview || !args.custom) return { id: `${args.name}-id`, state: { ...inputs } };
 
@@ -55,7 +66,7 @@ export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
               ...inputs,
               networkDatas: [
                 { networkName: "bridge", ipAddress: `172.17.0.${created + 1}` },
-                ...inputs.networksAdvanced.map((network: { name: string }) => ({
+                ...(inputs.networksAdvanced ?? []).map((network) => ({
                   networkName: network.name,
                   ipAddress: ip,
                 })),
@@ -69,6 +80,16 @@ export function unitMocks(options: UnitMockOptions = {}): UnitMocks {
           return { id: `service-${inputs.name}`, state: { ...inputs } };
         case "docker:index/secret:Secret":
           return { id: `secret-${inputs.name}`, state: { ...inputs } };
+        case "docker:index/volume:Volume":
+          // resourceDockerVolumeCreate: the id is the volume's name; Read adds the mountpoint.
+          return {
+            id: inputs.name,
+            state: {
+              driver: "local",
+              ...inputs,
+              mountpoint: `/var/lib/docker/volumes/${inputs.name}/_data`,
+            },
+          };
         default:
           throw new Error(`unexpected resource type ${args.type} (${args.name})`);
       }

@@ -48,6 +48,17 @@ describe("addressInSubnet and upperHalf", () => {
     );
     expect(() => addressInSubnet("10.217.4.0/24", 0)).toThrow("outside the lower half");
   });
+
+  it("slot 1 is the gateway, and the last slot of the lower half is usable", () => {
+    expect(addressInSubnet("10.217.4.0/24", 1)).toBe("10.217.4.1");
+    expect(addressInSubnet("10.217.4.0/24", 127)).toBe("10.217.4.127");
+  });
+
+  it("refuses a subnet that is not an IPv4 CIDR, naming it", () => {
+    expect(() => addressInSubnet("10.217.4.0", 2)).toThrow('not an IPv4 CIDR: "10.217.4.0"');
+    expect(() => upperHalf("fd00::/64")).toThrow('not an IPv4 CIDR: "fd00::/64"');
+    expect(() => subnetsOverlap("10.217.4.0/24", "")).toThrow('not an IPv4 CIDR: ""');
+  });
 });
 
 describe("subnetsOverlap", () => {
@@ -56,6 +67,15 @@ describe("subnetsOverlap", () => {
     expect(subnetsOverlap("10.217.0.0/16", "10.217.255.0/24")).toBe(true);
     expect(subnetsOverlap("10.217.4.0/24", "10.217.5.0/24")).toBe(false);
     expect(subnetsOverlap("10.217.4.0/25", "10.217.4.128/25")).toBe(false);
+  });
+
+  it("adjacent subnets don't overlap, in either order; one shared address is an overlap", () => {
+    expect(subnetsOverlap("10.217.5.0/24", "10.217.4.0/24")).toBe(false);
+    expect(subnetsOverlap("10.217.4.128/25", "10.217.4.0/25")).toBe(false);
+    expect(subnetsOverlap("10.217.5.0/32", "10.217.4.0/24")).toBe(false);
+    expect(subnetsOverlap("10.217.4.255/32", "10.217.4.0/24")).toBe(true);
+    expect(subnetsOverlap("10.217.4.0/24", "10.217.4.255/32")).toBe(true);
+    expect(subnetsOverlap("10.217.4.0/24", "10.217.4.0/24")).toBe(true);
   });
 });
 
@@ -101,6 +121,14 @@ describe("chooseSubnet", () => {
     expect(chooseSubnet({ ...base, configured: undefined, networks })).toBe("172.18.0.0/16");
   });
 
+  it("finds the stack's own network by name, wherever the engine lists it", () => {
+    const networks = [
+      { name: "bridge", subnets: ["172.17.0.0/16"] },
+      { name: "http-infra-dev-net", subnets: ["172.18.0.0/16"] },
+    ];
+    expect(chooseSubnet({ ...base, configured: undefined, networks })).toBe("172.18.0.0/16");
+  });
+
   it("uses a configured subnet as it is unless another network overlaps it", () => {
     const networks = [
       { name: "http-infra-dev-net", subnets: ["172.30.0.0/24"] },
@@ -113,10 +141,19 @@ describe("chooseSubnet", () => {
     );
   });
 
-  it("names networkSubnet when the whole default pool is taken", () => {
+  it("a network that overlaps by any one of its subnets is in the way, and the message lists its IPv4 subnets", () => {
+    const networks = [{ name: "multi", subnets: ["10.1.0.0/24", "172.17.0.0/16", "fd00::/64"] }];
+    expect(() => chooseSubnet({ ...base, configured: "172.17.5.0/24", networks })).toThrow(
+      "networkSubnet 172.17.5.0/24 overlaps network multi (10.1.0.0/24, 172.17.0.0/16) on this " +
+        "Docker engine",
+    );
+  });
+
+  it("names networkSubnet when the whole default pool is taken, and says what to set", () => {
     const networks = [{ name: "everything", subnets: [DEFAULT_SUBNET_POOL] }];
     expect(() => chooseSubnet({ ...base, configured: undefined, networks })).toThrow(
-      /^networkSubnet is unset and every \/24 of 10\.217\.0\.0\/16 is taken/,
+      "networkSubnet is unset and every /24 of 10.217.0.0/16 is taken on this Docker engine; " +
+        "set networkSubnet to a free subnet (a /25 or larger)",
     );
   });
 });

@@ -293,7 +293,6 @@ describe("options the harness does not model", () => {
     ["protect", "resource option protect"],
     ["retainOnDelete", "resource option retainOnDelete"],
     ["deletedWith", "resource option deletedWith"],
-    ["replaceWith", "resource option replaceWith"],
     ["replaceOnChanges", "resource option replaceOnChanges"],
     ["additionalSecretOutputs", "resource option additionalSecretOutputs"],
     ["customTimeouts", "resource option customTimeouts"],

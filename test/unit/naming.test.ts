@@ -99,6 +99,14 @@ describe("stackNames", () => {
     expect(() => stackNames(PROJECT, stack)).toThrow(/rename the stack/);
   });
 
+  it("the message says how long the prefix may be", () => {
+    const stack = "s".repeat(42);
+    expect(() => stackNames(PROJECT, stack)).toThrow(
+      `stack "${stack}" of project "http-infra" gives the prefix "http-infra-${stack}": ` +
+        "container host names need it to be 3 to 52 letters, digits or dashes; rename the stack",
+    );
+  });
+
   it("a stack name that folds to nothing is rejected, naming the stack", () => {
     // The message shows the prefix "http-infra-", which tells the user nothing about "___".
     expect(() => stackNames(PROJECT, "___")).toThrow('"___"');
@@ -125,6 +133,10 @@ describe("distinctLabel", () => {
     expect(distinctLabel("Dev")).not.toBe(distinctLabel("DEV"));
     expect(distinctLabel("Dev")).toBe(distinctLabel("Dev"));
   });
+
+  it("leaves a name with no letters or digits empty, with no hash for the caller to miss", () => {
+    expect(distinctLabel("___")).toBe("");
+  });
 });
 
 describe("dnsLabel", () => {
@@ -137,5 +149,7 @@ describe("dnsLabel", () => {
     expect(dnsLabel("__dev__")).toBe("dev");
     expect(dnsLabel("-dev-")).toBe("dev");
     expect(dnsLabel("___")).toBe("");
+    expect(dnsLabel("--dev--")).toBe("dev");
+    expect(dnsLabel("-_dev_-")).toBe("dev");
   });
 });

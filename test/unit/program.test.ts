@@ -1,7 +1,9 @@
 // The resource graph of the real index.ts, run under Pulumi's mock runtime.
+import type * as docker from "@pulumi/docker";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { candidateSubnets, upperHalf, type EngineNetwork } from "../../src/addressing";
 import {
+  inputsOf,
   isWireSecret,
   runProgram,
   type ProgramRun,
@@ -25,16 +27,22 @@ const CONTAINER = "docker:index/container:Container";
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: ProgramRun, type: string, name: string): RecordedResource => {
   const found = run.resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
+  if (!found) {
+    throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name).join()}`);
+  }
   return found;
 };
 const envOf = (container: RecordedResource): Record<string, string> =>
   Object.fromEntries(
-    (container.inputs.envs ?? []).map((line: string) => {
+    (inputsOf<docker.ContainerArgs>(container).envs ?? []).map((line) => {
       const at = line.indexOf("=");
       return [line.slice(0, at), line.slice(at + 1)];
     }),
   );
+
+/** The address a container asks for on its first network. */
+const firstNetworkAddress = (container: RecordedResource) =>
+  inputsOf<docker.ContainerArgs>(container).networksAdvanced![0].ipv4Address;
 
 describe("the default stack", () => {
   let run: ProgramRun;
@@ -118,7 +126,9 @@ describe("the default stack", () => {
   });
 
   it("only the proxy publishes a host port, on 127.0.0.1:8080", () => {
-    const publishing = ofType(run, CONTAINER).filter((c) => (c.inputs.ports ?? []).length > 0);
+    const publishing = ofType(run, CONTAINER).filter(
+      (c) => (inputsOf<docker.ContainerArgs>(c).ports ?? []).length > 0,
+    );
     expect(publishing.map((c) => c.name)).toEqual(["proxy"]);
     // Inside, Apache listens on 8080, a port that needs no privilege; outside, proxyPort.
     expect(publishing[0].inputs.ports).toEqual([
@@ -264,13 +274,11 @@ describe("a configured stack", () => {
     expect(named(run, NETWORK, "network").inputs.ipamConfigs).toEqual([
       { subnet: "172.30.5.0/24", ipRange: "172.30.5.128/25", gateway: "172.30.5.1" },
     ]);
-    expect(named(run, CONTAINER, "dynamic-5").inputs.networksAdvanced[0].ipv4Address).toBe(
-      "172.30.5.23",
-    );
+    expect(firstNetworkAddress(named(run, CONTAINER, "dynamic-5"))).toBe("172.30.5.23");
   });
 
   it("builds the proxy from the configured base image", () => {
-    expect(named(run, IMAGE, "proxy-image").inputs.build.args).toEqual({
+    expect(inputsOf<docker.ImageArgs>(named(run, IMAGE, "proxy-image")).build?.args).toEqual({
       BASE_IMAGE: "mirror.example.test/library/php:8.4-apache-bookworm",
     });
   });
@@ -356,9 +364,7 @@ describe("addresses come from the outputs, not from the program's own table", ()
     const run = await runProgram({ stack: "wiring", newResource: mocks.newResource });
     const ip = (name: string) => mocks.ipByContainer.get(`http-infra-wiring-${name}`);
     const proxy = named(run, CONTAINER, "proxy");
-    expect(ip("static-1")).not.toBe(
-      named(run, CONTAINER, "static-1").inputs.networksAdvanced[0].ipv4Address,
-    );
+    expect(ip("static-1")).not.toBe(firstNetworkAddress(named(run, CONTAINER, "static-1")));
     expect(envOf(proxy)).toMatchObject({
       STATIC_APP_1: `${ip("static-1")}:8080`,
       STATIC_APP_2: `${ip("static-2")}:8080`,
@@ -371,7 +377,8 @@ describe("addresses come from the outputs, not from the program's own table", ()
 describe("choosing the network's subnet against the engine's networks", () => {
   const runWith = (stack: string, config: Record<string, string | number> = {}) =>
     runProgram({ stack, config, newResource: unitMocks().newResource });
-  const subnetOf = (run: ProgramRun) => named(run, NETWORK, "network").inputs.ipamConfigs[0].subnet;
+  const subnetOf = (run: ProgramRun) =>
+    inputsOf<docker.NetworkArgs>(named(run, NETWORK, "network")).ipamConfigs![0].subnet!;
 
   it("two stacks with default config get different subnets on one engine", async () => {
     const first = await runWith("twin");

@@ -7,8 +7,14 @@ import { UpdateEngine, type ResourceState } from "../support/harness/engine";
 import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
 import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
 import { FAILED_TO_BE_HEALTHY, nanoCpusAsDecimal } from "../support/harness/resources/container";
-import { serviceSpec, type ServiceInputs } from "../support/harness/resources/service";
-import { flattenHardening } from "../support/harness/resources/serviceHardening";
+import {
+  createServiceSpec,
+  flattenService,
+  planService,
+  SERVICE,
+  storedService,
+  type ServiceInputs,
+} from "../support/harness/resources/service";
 import { cpusAsProviderReadsThem, nanoCpus, providerKeepsCpus } from "../../src/cpuLimit";
 import { runtimeLimits } from "../../src/hardening";
 import { containerSpecHardening, taskSpecHardening } from "../../src/swarm/hardening";
@@ -17,6 +23,7 @@ import { waitForState } from "../support/harness/resources/engineApi";
 import { InitializationError } from "../support/harness/resources/types";
 import { diffInputs } from "../support/harness/updateRules";
 import type { Registration } from "../support/pulumiProgram";
+import type { PropertyMap } from "../support/harness/propertyMap";
 
 const urn = (type: string, name: string) => `urn:pulumi:unit::http-infra::${type}::${name}`;
 const registration = (
@@ -53,7 +60,7 @@ async function run(
 
 /** A MemoryProvider whose Read reports what a test says Docker reports now. */
 class DriftingProvider extends MemoryProvider {
-  drift: (state: ResourceState) => Record<string, any> | undefined = (state) => state.outputs;
+  drift: (state: ResourceState) => PropertyMap | undefined = (state) => state.outputs;
   override async read(state: ResourceState) {
     return (await super.read(state)) && this.drift(state);
   }
@@ -217,31 +224,45 @@ describe("least privilege as Read reports it back", () => {
 
   it("a service's hardening read back (flattenContainerSpec, flattenTaskResources, flattenTaskLogDriver) equals what the program sends", () => {
     const settings = validateSettings({ deployTarget: "swarm" });
-    for (const role of ["proxy", "static", "dynamic"] as const) {
-      const containerSpec = containerSpecHardening(role);
-      const task = taskSpecHardening(runtimeLimits(settings, role));
+    const roles = [
+      ...(["proxy", "static", "dynamic"] as const).map((role) => ({
+        role,
+        containerSpec: containerSpecHardening(role),
+        task: taskSpecHardening(runtimeLimits(settings, role)),
+      })),
+    ];
+    for (const { role, containerSpec, task } of roles) {
       const inputs = {
         name: role,
-        taskSpec: { ...task, containerSpec: { ...containerSpec, image: "img" } },
+        taskSpec: { ...task, containerSpec: { ...containerSpec, image: "img:1" } },
       } as ServiceInputs;
-      const spec = serviceSpec(inputs, {});
-      const read = flattenHardening(spec.TaskTemplate);
+      const plannedState = planService(undefined, inputs);
+      const spec = createServiceSpec(plannedState, {});
+      // What a manager stores for that spec, read back through the provider's flatteners.
+      const read = flattenService(storedService("id", spec), {}) as {
+        taskSpec: { containerSpec: Record<string, unknown> } & Record<string, unknown>;
+      };
       // Read fills the zero values the program leaves out (a tmpfs' source, read_only and mode).
-      expect(read.containerSpec, role).toEqual({
-        ...containerSpec,
-        ...(containerSpec.mounts.length > 0
-          ? {
-              mounts: containerSpec.mounts.map((mount) => ({
-                ...mount,
-                source: "",
-                readOnly: false,
-                tmpfsOptions: { ...mount.tmpfsOptions, mode: 0 },
-              })),
-            }
-          : { mounts: undefined }),
+      const { mounts, ...rest } = containerSpec;
+      expect(read.taskSpec.containerSpec, role).toMatchObject({
+        ...rest,
+        ...(mounts.length > 0 && {
+          mounts: mounts.map((mount) => ({
+            ...mount,
+            source: "",
+            readOnly: false,
+            tmpfsOptions: { ...mount.tmpfsOptions, mode: 0 },
+          })),
+        }),
       });
-      expect(read.task, role).toEqual(task);
+      if (mounts.length === 0) expect(read.taskSpec.containerSpec.mounts, role).toBeUndefined();
+      expect(read.taskSpec.resources, role).toEqual(task.resources);
+      expect(read.taskSpec.logDriver, role).toEqual(task.logDriver);
       expect(spec.TaskTemplate.Resources?.Limits?.NanoCPUs, role).toBe(nanoCpus(1));
+      // ...so the next run's diff finds nothing to change.
+      const outputs = { ...read, convergeConfig: plannedState.convergeConfig };
+      const next = inputs as unknown as PropertyMap;
+      expect(diffInputs(SERVICE, role, outputs, next).changedKeys, role).toEqual([]);
     }
   });
 });
@@ -274,7 +295,7 @@ describe("a container that fails its healthcheck (resourceDockerContainerCreate'
   /** Fails the create of `failing` after the container exists, as the provider's wait does. */
   class UnhealthyProvider extends MemoryProvider {
     failing = new Set<string>();
-    override async create(type: string, name: string, inputs: Record<string, any>) {
+    override async create(type: string, name: string, inputs: PropertyMap) {
       const created = await super.create(type, name, inputs);
       if (!this.failing.has(name)) return created;
       // The bridge's state for a failed create: the id and the config, no network_data.
@@ -367,7 +388,7 @@ describe("image digests in the unit model (skipPush: repoDigest is the local ima
       {
         type: CONTAINER,
         name: "member",
-        inputs: { name: "member", image: built.outputs.repoDigest },
+        inputs: { name: "member", image: built.outputs.repoDigest as string },
         custom: true,
       },
       registration(CONTAINER, "member", { image: [urn(IMAGE, "image")] }),

@@ -35,6 +35,13 @@ describe("ipOnNetwork", () => {
       "container http-infra-dev-static-1 has no IP address on network http-infra-dev-net " +
         "(networks seen: bridge)",
     );
+    const two = [
+      { networkName: "bridge", ipAddress: "172.17.0.2" },
+      { networkName: "monitoring", ipAddress: "10.99.0.3" },
+    ];
+    expect(() => ipOnNetwork(two, NETWORK, CONTAINER)).toThrow(
+      "(networks seen: bridge, monitoring)",
+    );
   });
 
   it("fails the same way when the container has no networks at all", () => {

@@ -209,8 +209,8 @@ describeWithPhp("proxy vhost template", () => {
           "hcmethod=GET",
           "hcuri=/healthz",
           "hcinterval=2",
-          // a busy member must miss 3 checks in a row to leave rotation (one missed check on a busy
-          // member sent a whole interval's new sessions to the other), and pass 2 to return
+          // a busy member leaves rotation at its 3rd failed check (counted cumulatively, not in a
+          // row: mod_proxy_hcheck.c hc_check), and returns at its 2nd passing one
           "hcfails=3",
           "hcpasses=2",
         ]),
@@ -218,7 +218,7 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
-  it("members are looked up again after BALANCER_MEMBER_ADDRESS_TTL seconds, and only when it is set", () => {
+  it("BALANCER_MEMBER_CONNECTIONS=per-request opens a connection per request and keeps each address until a connect fails; pooled by default", () => {
     const membersOf = (config: string) => [
       ...balancerMembers(section(config, "Proxy", "balancer://static")),
       ...balancerMembers(section(config, "Proxy", "balancer://dynamic")),
@@ -227,14 +227,36 @@ describeWithPhp("proxy vhost template", () => {
     const byName = proxyEnv(1, 1, {
       STATIC_APP_1: "http-infra-dev-static-1:80",
       DYNAMIC_APP_1: "http-infra-dev-dynamic-1:3000",
-      BALANCER_MEMBER_ADDRESS_TTL: "5",
+      BALANCER_MEMBER_CONNECTIONS: "per-request",
     });
     for (const member of membersOf(render(byName))) {
-      expect(member.options, member.address).toContain("addressttl=5");
+      // addressttl=-1 with it: disablereuse alone would look the name up on every request, and
+      // a name without an address is a 500 that never fails over.
+      expect(member.options, member.address).toEqual(
+        expect.arrayContaining(["disablereuse=On", "addressttl=-1"]),
+      );
+      // The last value of a parameter wins: a lost member is retried by requests once a minute.
+      expect(member.options.filter((o) => o.startsWith("retry=")).at(-1), member.address).toBe(
+        "retry=60",
+      );
     }
-    for (const member of membersOf(render(proxyEnv(1, 1)))) {
-      expect(member.options.join(" "), member.address).not.toMatch(/addressttl/);
+    for (const env of [proxyEnv(1, 1), proxyEnv(1, 1, { BALANCER_MEMBER_CONNECTIONS: "pooled" })]) {
+      for (const member of membersOf(render(env))) {
+        expect(member.options.join(" "), member.address).not.toMatch(/addressttl|disablereuse/);
+        expect(
+          member.options.filter((o) => o.startsWith("retry=")),
+          member.address,
+        ).toEqual(["retry=5"]);
+      }
     }
+  });
+
+  it("/proxy-healthz reports PROXY_CONFIG_ID in X-Proxy-Config, and only when it is set", () => {
+    const location = (env: Env) => section(render(env), "Location", "/proxy-healthz");
+    expect(location(proxyEnv(1, 1, { PROXY_CONFIG_ID: "nodeid1-0123abcd" }))).toContain(
+      'Header always set X-Proxy-Config "nodeid1-0123abcd"',
+    );
+    expect(location(proxyEnv(1, 1))).not.toContain("X-Proxy-Config");
   });
 
   it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
@@ -276,10 +298,52 @@ describeWithPhp("proxy vhost template", () => {
     }
   });
 
-  it("ProxyHCExpr names fit Apache's 15-character limit (AH00526 stops Apache at start)", () => {
-    const names = [...directives(render(proxyEnv(2, 2))).matchAll(/^\s*ProxyHCExpr\s+(\S+)/gm)].map(
-      (m) => m[1],
+  it("fails closed by name: a member found by name must answer /healthz as that name (X-Served-By), one expression each", () => {
+    const env = proxyEnv(2, 2, {
+      STATIC_APP_1: "http-infra-dev-static-1:80",
+      STATIC_APP_2: "http-infra-dev-static-2:80",
+      DYNAMIC_APP_1: "http-infra-dev-dynamic-1:3000",
+      DYNAMIC_APP_2: "http-infra-dev-dynamic-2:3000",
+    });
+    const config = directives(render(env));
+    const expressions = Object.fromEntries(
+      [...config.matchAll(/^\s*ProxyHCExpr\s+(\S+)\s+\{(.*)\}\s*$/gm)].map((m) => [m[1], m[2]]),
     );
+    const expressionOf = (member: Member) => {
+      const name = member.options.find((o) => o.startsWith("hcexpr="))?.slice("hcexpr=".length);
+      expect(name, `${member.address} has an hcexpr`).toBeDefined();
+      return expressions[name!];
+    };
+    for (const [balancer, role] of [
+      ["balancer://static", "static"],
+      ["balancer://dynamic", "dynamic"],
+      ["balancer://dynamic-new", "dynamic"],
+    ]) {
+      for (const member of balancerMembers(section(config, "Proxy", balancer))) {
+        const host = member.address.slice(0, member.address.lastIndexOf(":"));
+        const expression = expressionOf(member);
+        expect(expression, member.address).toContain(`hc('body') =~ /"role":"${role}"/`);
+        expect(expression, member.address).toContain(`resp('X-Served-By') == '${host}'`);
+      }
+    }
+    // Members at IP addresses have no name to check: the role alone.
+    for (const member of balancerMembers(
+      section(render(proxyEnv(2, 2)), "Proxy", "balancer://static"),
+    ))
+      expect(member.options, member.address).toContain("hcexpr=static_role");
+  });
+
+  it("ProxyHCExpr names fit Apache's 15-character limit (AH00526 stops Apache at start)", () => {
+    // 16 members of each kind found by name: one expression per member.
+    const byName: Env = {};
+    for (const n of numbers(16)) {
+      byName[`STATIC_APP_${n}`] = `member-static-${n}:80`;
+      byName[`DYNAMIC_APP_${n}`] = `member-dynamic-${n}:3000`;
+    }
+    const names = [
+      ...directives(render(proxyEnv(2, 2))).matchAll(/^\s*ProxyHCExpr\s+(\S+)/gm),
+      ...directives(render(byName)).matchAll(/^\s*ProxyHCExpr\s+(\S+)/gm),
+    ].map((m) => m[1]);
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name.length, name).toBeLessThanOrEqual(15);
   });
@@ -435,14 +499,14 @@ describeWithPhp("proxy vhost template", () => {
         "BALANCER_MANAGER_PASSWORD",
       ],
       [
-        "BALANCER_MEMBER_ADDRESS_TTL of 0",
-        proxyEnv(1, 1, { BALANCER_MEMBER_ADDRESS_TTL: "0" }),
-        "BALANCER_MEMBER_ADDRESS_TTL",
+        "PROXY_CONFIG_ID with a quote",
+        proxyEnv(1, 1, { PROXY_CONFIG_ID: 'abc" env=x' }),
+        "PROXY_CONFIG_ID",
       ],
       [
-        "BALANCER_MEMBER_ADDRESS_TTL with a unit",
-        proxyEnv(1, 1, { BALANCER_MEMBER_ADDRESS_TTL: "5s" }),
-        "BALANCER_MEMBER_ADDRESS_TTL",
+        "BALANCER_MEMBER_CONNECTIONS of another kind",
+        proxyEnv(1, 1, { BALANCER_MEMBER_CONNECTIONS: "none" }),
+        "BALANCER_MEMBER_CONNECTIONS",
       ],
       [
         "BALANCER_MANAGER_PASSWORD over 72 bytes",

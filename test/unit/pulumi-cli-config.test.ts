@@ -66,7 +66,7 @@ describe("the Pulumi CLI's config checks, on this project's files", () => {
     });
     expect(run.outputs.balancerManagerUrl).toMatch(/^disabled/);
     const proxy = run.resources.find((r) => r.name === "proxy")!;
-    expect(proxy.inputs.envs.join("\n")).not.toContain("BALANCER_MANAGER");
+    expect((proxy.inputs.envs as string[]).join("\n")).not.toContain("BALANCER_MANAGER");
   });
 
   it("a password set with --secret passes the CLI and enables the manager", async () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { defaultSettings, validateSettings, type RawSettings } from "../../src/settings";
+import { tlsDefaults } from "../../src/tls";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -25,10 +26,13 @@ function readYaml(file: string): Record<string, unknown> {
 const project = readYaml("Pulumi.yaml");
 const declared = (project.config ?? {}) as Record<string, ConfigDeclaration>;
 
-// Every key of RawSettings: the ones with a default, plus the secret that has none.
+// Every key with a default, in src/settings.ts and src/tls.ts.
+const allDefaults = { ...defaultSettings, ...tlsDefaults };
+// Every key of RawSettings: the ones with a default, plus the secrets that have none.
 const settingKeys: (keyof RawSettings)[] = [
-  ...(Object.keys(defaultSettings) as (keyof typeof defaultSettings)[]),
+  ...(Object.keys(allDefaults) as (keyof typeof allDefaults)[]),
   "balancerManagerPassword",
+  "tlsPrivateKey",
 ];
 
 // The keys index.ts reads, taken from its source: `config.get("x")`, `config.getNumber("x")`, ...
@@ -54,7 +58,7 @@ describe("Pulumi.yaml", () => {
   });
 
   it("declares each default equal to defaultSettings, with the matching type", () => {
-    for (const [key, value] of Object.entries(defaultSettings)) {
+    for (const [key, value] of Object.entries(allDefaults)) {
       const declaration = declared[key] ?? {};
       expect(declaration.default, `config.${key}.default`).toStrictEqual(value);
       const expectedType = typeof value === "number" ? "integer" : "string";
@@ -69,6 +73,14 @@ describe("Pulumi.yaml", () => {
     const declaration = declared.balancerManagerPassword ?? {};
     expect(declaration.type).toBe("string");
     expect(declaration.default, "empty: the balancer-manager stays off").toBe("");
+    expect(declaration.secret, "would make the key required").toBeUndefined();
+    expect(String(declaration.description)).toContain("--secret");
+  });
+
+  it("declares tlsPrivateKey as an optional string: empty default, no plain `secret: true`", () => {
+    const declaration = declared.tlsPrivateKey ?? {};
+    expect(declaration.type).toBe("string");
+    expect(declaration.default, "empty: no given certificate").toBe("");
     expect(declaration.secret, "would make the key required").toBeUndefined();
     expect(String(declaration.description)).toContain("--secret");
   });
@@ -100,6 +112,7 @@ describe("Pulumi.dev.yaml", () => {
     if (password !== undefined) {
       // `pulumi config set --secret` stores `{ secure: <ciphertext> }`.
       expect(password, "set it with pulumi config set --secret").toMatchObject({
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers `any`
         secure: expect.any(String),
       });
     }

@@ -40,6 +40,7 @@ describe("defaults", () => {
     staticCpuLimit: "1.0",
     dynamicCpuLimit: "1.0",
     balancerManagerPassword: undefined,
+    tls: { mode: "off" },
   };
 
   it("an empty config gets every default", () => {
@@ -53,6 +54,7 @@ describe("defaults", () => {
       proxyPort: undefined,
       proxyBindAddress: undefined,
       serverName: undefined,
+      acmeCheckInterval: undefined,
       networkSubnet: undefined,
       staticBaseImage: undefined,
       dynamicBaseImage: undefined,
@@ -69,6 +71,15 @@ describe("defaults", () => {
       dynamicCpuLimit: undefined,
       balancerManagerPassword: undefined,
       balancerManagerPasswordIsSecret: undefined,
+      tlsMode: undefined,
+      tlsCertificate: undefined,
+      tlsPrivateKey: undefined,
+      tlsPrivateKeyIsSecret: undefined,
+      acmeDomains: undefined,
+      acmeEmail: undefined,
+      acmeDirectoryUrl: undefined,
+      acmeCaRoot: undefined,
+      httpsPort: undefined,
     };
     expect(validateSettings(allUndefined)).toEqual(expectedDefaults);
   });
@@ -98,6 +109,7 @@ describe("defaults", () => {
       deployTarget: "containers",
       registry: undefined,
       proxyNodeLabel: undefined,
+      tls: { mode: "off" },
     });
   });
 
@@ -171,9 +183,39 @@ describe("one rule each", () => {
   it("serverName whose last label is all digits is rejected (the proxy refuses it at start)", () => {
     // docker-images/apache-reverse-proxy/templates/config-validation.php (isHostname) rejects a
     // name whose last label is numeric; accepting it here fails `pulumi up` only at the proxy.
-    expect(problemsOf({ serverName: "10.0.0.1" })).toEqual([
-      'serverName must be a DNS host name (got "10.0.0.1")',
+    for (const name of ["10.0.0.1", "10.0.0.10", "8080", "demo.2024"]) {
+      expect(problemsOf({ serverName: name }), name).toEqual([
+        `serverName must be a DNS host name (got ${JSON.stringify(name)})`,
+      ]);
+    }
+  });
+
+  it("serverName may have all-digit labels before the last one", () => {
+    for (const name of ["123.example.org", "lab.2024.example.org"]) {
+      expect(validateSettings({ serverName: name }).serverName).toBe(name);
+    }
+  });
+
+  it("a serverName with trailing characters is refused, naming serverName", () => {
+    for (const name of ["demo.res.ch:8080", "demo.res.ch/", "demo.res.ch ", "demo.res.ch\n"]) {
+      expect(problemsOf({ serverName: name }), JSON.stringify(name)).toEqual([
+        `serverName must be a DNS host name (got ${JSON.stringify(name)})`,
+      ]);
+    }
+  });
+
+  it("serverName may be 253 characters long, not 254, and its labels one character", () => {
+    const labels = (last: number) =>
+      [..."abc"]
+        .map((letter) => letter.repeat(63))
+        .concat("d".repeat(last))
+        .join(".");
+    expect(labels(61)).toHaveLength(253);
+    expect(validateSettings({ serverName: labels(61) }).serverName).toBe(labels(61));
+    expect(problemsOf({ serverName: labels(62) })).toEqual([
+      `serverName must be a DNS host name (got "${labels(62)}")`,
     ]);
+    expect(validateSettings({ serverName: "a.b.ch" }).serverName).toBe("a.b.ch");
   });
 
   it("networkSubnet must be an IPv4 CIDR", () => {
@@ -194,7 +236,7 @@ describe("one rule each", () => {
   });
 
   it("networkSubnet must be a /8 to a /25: the stack's fixed addresses fill at most half of a /25", () => {
-    for (const subnet of ["172.28.0.0/26", "172.28.0.0/30", "172.28.0.7/32"]) {
+    for (const subnet of ["172.28.0.0/26", "172.28.0.0/30", "172.28.0.7/32", "10.0.0.0/7"]) {
       expect(problemsOf({ networkSubnet: subnet }).at(-1), subnet).toBe(
         `networkSubnet must be from a /8 to a /25 (got ${JSON.stringify(subnet)}): its lower half ` +
           "holds the stack's fixed addresses, its upper half other containers",
@@ -226,11 +268,34 @@ describe("one rule each", () => {
       "localhost:5000/http-infra-base/node:22-bookworm-slim",
       `php@${DIGEST}`,
       `docker.io/library/php:8.4-apache-bookworm@${DIGEST}`,
+      // Separators inside the second and later path components.
+      "ghcr.io/http-infra/php-apache.base_8:8.4",
+      // A registry host in punycode (bücher.example) holds a double dash, which no path has.
+      "xn--bcher-kva.example/php:8.4",
+      "r.example:5000/php",
+      "10.0.0.1:5000/php",
     ];
     for (const key of BASE_IMAGE_KEYS) {
       for (const image of accepted) {
         expect(validateSettings({ [key]: image })[key], `${key} = ${image}`).toBe(image);
       }
+    }
+  });
+
+  it("a base image's registry must be a host name or IPv4 address, with a port of digits", () => {
+    // Docker refuses these too (distribution/reference: a domain component starts and ends with a
+    // letter or digit), but only when it builds the image, long after the program could name the key.
+    const refused = [
+      "-registry.example.com/php",
+      "registry-.example.com:5000/php",
+      "registry..example.com/php",
+      "registry.example.com:/php",
+      "registry.example.com:50a0/php",
+    ];
+    for (const image of refused) {
+      expect(problemsOf({ proxyBaseImage: image }), image).toEqual([
+        `proxyBaseImage must be a Docker image reference such as php:8.4-apache-bookworm (got ${JSON.stringify(image)})`,
+      ]);
     }
   });
 
@@ -377,6 +442,115 @@ describe("limits", () => {
   });
 });
 
+describe("the swarm-only keys", () => {
+  const SWARM = { deployTarget: "swarm" } as const;
+
+  it("deployTarget must be containers or swarm, spelled so", () => {
+    for (const target of ["kubernetes", "Swarm", ""]) {
+      expect(problemsOf({ deployTarget: target }), target).toEqual([
+        `deployTarget must be one of containers, swarm (got ${JSON.stringify(target)})`,
+      ]);
+    }
+  });
+
+  it("registry and proxyNodeLabel are refused with deployTarget containers, naming each", () => {
+    expect(problemsOf({ registry: "127.0.0.1:5000", proxyNodeLabel: "edge=true" })).toEqual([
+      'registry is only used with deployTarget swarm (got "127.0.0.1:5000")',
+      'proxyNodeLabel is only used with deployTarget swarm (got "edge=true")',
+    ]);
+  });
+
+  it("a swarm keeps its registry and proxy node label; empty values mean none", () => {
+    expect(
+      validateSettings({ ...SWARM, registry: "127.0.0.1:5000", proxyNodeLabel: "edge=true" }),
+    ).toMatchObject({
+      deployTarget: "swarm",
+      registry: "127.0.0.1:5000",
+      proxyNodeLabel: "edge=true",
+    });
+    for (const deployTarget of ["containers", "swarm"]) {
+      expect(validateSettings({ deployTarget, registry: "", proxyNodeLabel: "" })).toMatchObject({
+        registry: undefined,
+        proxyNodeLabel: undefined,
+      });
+    }
+  });
+
+  it("registry must be a host name or IPv4 address with an optional port: no scheme, no path", () => {
+    const refused = [
+      "http://127.0.0.1:5000",
+      "127.0.0.1:5000/v2",
+      "127.0.0.1:",
+      "127.0.0.1:123456",
+      "127.0.0.1:port",
+      "-registry.local",
+      "registry-.local",
+      "registry..local",
+      "Registry.local",
+      `${"r".repeat(64)}.local`,
+    ];
+    for (const registry of refused) {
+      expect(problemsOf({ ...SWARM, registry }), registry).toEqual([
+        "registry must be a registry host with an optional port, such as 127.0.0.1:5000 " +
+          `(got ${JSON.stringify(registry)})`,
+      ]);
+    }
+    const accepted = [
+      "127.0.0.1:5000",
+      "localhost",
+      "registry.example.com",
+      "r.example:443",
+      "my-registry.internal",
+      `${"r".repeat(63)}.local:65535`,
+    ];
+    for (const registry of accepted) {
+      expect(validateSettings({ ...SWARM, registry }).registry, registry).toBe(registry);
+    }
+  });
+
+  it("proxyNodeLabel must be key=value: a lower-case key, a value without spaces, 128 characters each", () => {
+    const refused = [
+      "edge",
+      "edge=",
+      "=true",
+      "Edge=true",
+      "-edge=true",
+      "edge.=true",
+      "edge =true",
+      "edge=true false",
+      "edge=true=1",
+      `${"k".repeat(129)}=v`,
+      `k=${"v".repeat(129)}`,
+    ];
+    for (const proxyNodeLabel of refused) {
+      expect(problemsOf({ ...SWARM, proxyNodeLabel }), proxyNodeLabel).toEqual([
+        "proxyNodeLabel must be a node label as key=value, such as http-infra.proxy=true " +
+          `(got ${JSON.stringify(proxyNodeLabel)})`,
+      ]);
+    }
+    const accepted = [
+      "edge=true",
+      "x=1",
+      "http-infra.proxy=true",
+      "node.role_1=Proxy-A.b_c",
+      `${"k".repeat(128)}=${"v".repeat(128)}`,
+    ];
+    for (const proxyNodeLabel of accepted) {
+      expect(validateSettings({ ...SWARM, proxyNodeLabel }).proxyNodeLabel, proxyNodeLabel).toBe(
+        proxyNodeLabel,
+      );
+    }
+  });
+
+  it("proxyBindAddress can't be set with deployTarget swarm: a swarm publishes on every interface", () => {
+    expect(problemsOf({ ...SWARM, proxyBindAddress: "0.0.0.0" })).toEqual([
+      'proxyBindAddress can\'t be set with deployTarget swarm (got "0.0.0.0"): a swarm publishes ' +
+        "the proxy's port on every interface of each node; firewall the nodes instead",
+    ]);
+    expect(validateSettings(SWARM).proxyBindAddress).toBe("127.0.0.1");
+  });
+});
+
 describe("several broken rules", () => {
   it("are reported together in one SettingsError, in key order, naming each key", () => {
     let caught: unknown;
@@ -411,6 +585,40 @@ describe("several broken rules", () => {
         "  - balancerManagerPassword must be at least 12 characters (got 7)",
     );
     expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("the HTTPS keys go through the TLS rules (src/tls.ts, tested in tls.test.ts)", () => {
+  const acme = {
+    tlsMode: "acme",
+    acmeDomains: "www.example.org",
+    acmeEmail: "ops@example.org",
+    acmeCheckInterval: 60,
+  };
+
+  it("hands every TLS key to validateTls and keeps its answer", () => {
+    expect(validateSettings(acme).tls).toEqual({
+      mode: "acme",
+      httpsPort: 8443,
+      domains: ["www.example.org"],
+      email: "ops@example.org",
+      directoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+      caRoot: undefined,
+      checkIntervalSeconds: 60,
+    });
+    expect(problemsOf({ tlsMode: "given" })).toEqual([
+      "tlsCertificate must be set with tlsMode given: the PEM chain, leaf first",
+      "tlsPrivateKey must be set with tlsMode given: `pulumi config set --secret tlsPrivateKey < key.pem`",
+    ]);
+  });
+
+  it("checks httpsPort against the validated proxyPort, and ACME against the deploy target", () => {
+    expect(problemsOf({ ...acme, proxyPort: 9000, httpsPort: 9000 })).toEqual([
+      "httpsPort must differ from proxyPort (both 9000): plain HTTP stays on proxyPort to redirect to HTTPS",
+    ]);
+    expect(problemsOf({ ...acme, deployTarget: "swarm" })).toEqual([
+      expect.stringMatching(/^tlsMode acme can't be used with deployTarget swarm: /),
+    ]);
   });
 });
 

@@ -1,11 +1,13 @@
 // Swarm mode's resource graph: the real index.ts with `deployTarget: swarm`, under Pulumi's mock
 // runtime. The manager's answers (its nodes, its networks) are mocked.
+import type * as docker from "@pulumi/docker";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
-import type { SwarmNodes } from "../../src/swarm/swarmNodes";
+import type { SwarmNode, SwarmNodes } from "../../src/swarm/swarmNodes";
 import { secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
+  inputsOf,
   isWireSecret,
   runProgram,
   type ProgramRun,
@@ -13,19 +15,29 @@ import {
 } from "../support/pulumiProgram";
 import { unitMocks } from "../support/unitMocks";
 
-const engine = vi.hoisted(() => ({
-  networks: [] as EngineNetwork[],
-  nodes: { count: 3 } as SwarmNodes,
+/** `count` active nodes named node-1..node-count, with ids id1..; `labels` on every node. */
+const swarmOf = (count: number, labels: Record<string, string> = {}): { nodes: SwarmNode[] } => ({
+  nodes: Array.from({ length: count }, (_, i): SwarmNode => ({
+    id: `id${i + 1}`,
+    hostname: `node-${i + 1}`,
+    labels,
+    availability: "active",
+    platform: { os: "linux", architecture: "x86_64" },
+  })),
+});
+const engine = vi.hoisted((): { networks: EngineNetwork[]; nodes: SwarmNodes } => ({
+  networks: [],
+  nodes: { nodes: undefined, why: "set in beforeEach" },
 }));
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: engine.networks }),
 }));
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => engine.nodes,
+  listSwarmNodes: async () => engine.nodes,
 }));
 beforeEach(() => {
   engine.networks = [];
-  engine.nodes = { count: 3 };
+  engine.nodes = swarmOf(3);
 });
 
 const IMAGE = "docker:index/image:Image";
@@ -40,10 +52,16 @@ const PASSWORD = "a long enough secret";
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: ProgramRun, type: string, name: string): RecordedResource => {
   const found = run.resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name)}`);
+  if (!found) {
+    throw new Error(`no ${type} named ${name}; got ${run.resources.map((r) => r.name).join()}`);
+  }
   return found;
 };
-const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => s.name !== "proxy");
+/** A service's task spec, as @pulumi/docker types a Service's args. */
+const taskSpec = (service: RecordedResource) => inputsOf<docker.ServiceArgs>(service).taskSpec;
+/** The proxy and the checks on its nodes that `up` waits for (src/swarm/proxyReady.ts). */
+const isProxy = (name: string) => name === "proxy" || name.startsWith("proxy-ready-");
+const members = (run: ProgramRun) => ofType(run, SERVICE).filter((s) => !isProxy(s.name));
 
 /** Runs the program and records every registration, even of a run that fails. */
 async function attempt(config: Record<string, string | number>, secrets = {}) {
@@ -66,7 +84,7 @@ describe("swarm mode", () => {
   let run: ProgramRun;
 
   beforeAll(async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     run = await runProgram({
       stack: "sw",
       config: SWARM,
@@ -81,7 +99,16 @@ describe("swarm mode", () => {
       ofType(run, SERVICE)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["dynamic-1", "dynamic-2", "proxy", "static-1", "static-2"]);
+    ).toEqual([
+      "dynamic-1",
+      "dynamic-2",
+      "proxy",
+      "proxy-ready-node-1",
+      "proxy-ready-node-2",
+      "proxy-ready-node-3",
+      "static-1",
+      "static-2",
+    ]);
   });
 
   it("pushes the three images under the registry, with their base image as a build arg", () => {
@@ -91,14 +118,16 @@ describe("swarm mode", () => {
       const kind = image.name.replace(/-image$/, "");
       expect(image.inputs.skipPush, `${image.name} must be pushed`).toBe(false);
       expect(image.inputs.imageName).toBe(`127.0.0.1:5000/http-infra-sw-${kind}:latest`);
-      expect(image.inputs.build.args.BASE_IMAGE, image.name).toMatch(/bookworm/);
+      expect(inputsOf<docker.ImageArgs>(image).build?.args?.BASE_IMAGE, image.name).toMatch(
+        /bookworm/,
+      );
     }
   });
 
   it("services run the pushed image by repoDigest, not by tag, so a rebuilt image rolls them", () => {
     for (const service of ofType(run, SERVICE)) {
-      const kind = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
-      expect(service.inputs.taskSpec.containerSpec.image, service.name).toBe(
+      const kind = isProxy(service.name) ? "proxy" : service.name.split("-")[0];
+      expect(taskSpec(service).containerSpec.image, service.name).toBe(
         `sha256:${`${kind}-image`.padEnd(64, "0")}`,
       );
     }
@@ -114,8 +143,10 @@ describe("swarm mode", () => {
     ]);
     expect(run.outputs.networkSubnet).toMatch(/^10\.217\.\d+\.0\/24$/);
     for (const service of ofType(run, SERVICE)) {
-      expect(service.inputs.taskSpec.networksAdvanceds, service.name).toEqual([
-        { name: "net-http-infra-sw-net" },
+      // By id: the provider reads the attachment back as `id`; a `name` would replace the service
+      // on every run.
+      expect(taskSpec(service).networksAdvanceds, service.name).toEqual([
+        { id: "net-http-infra-sw-net" },
       ]);
     }
   });
@@ -125,8 +156,8 @@ describe("swarm mode", () => {
       expect(member.inputs.name).toBe(`http-infra-sw-${member.name}`);
       expect(member.inputs.mode, member.name).toEqual({ replicated: { replicas: 1 } });
       expect(member.inputs.endpointSpec, member.name).toEqual({ mode: "dnsrr" });
-      expect(member.inputs.taskSpec.containerSpec.hostname).toBe(member.inputs.name);
-      expect(member.inputs.taskSpec.containerSpec.healthcheck, "the image's own").toBeUndefined();
+      expect(taskSpec(member).containerSpec.hostname).toBe(member.inputs.name);
+      expect(taskSpec(member).containerSpec.healthcheck, "the image's own").toBeUndefined();
     }
   });
 
@@ -140,6 +171,38 @@ describe("swarm mode", () => {
       expect(member.inputs.rollbackConfig, member.name).toMatchObject({ order: "start-first" });
       expect(member.inputs.convergeConfig, member.name).toMatchObject({ timeout: "3m" });
     }
+  });
+
+  it("every service states its whole restart policy (Swarm's defaults) and a stop grace period", () => {
+    for (const service of ofType(run, SERVICE)) {
+      // Unset fields would be sent as 0 (a restart loop, a kill at once) and read back as "0s".
+      expect(taskSpec(service).restartPolicy, service.name).toEqual({
+        condition: "any",
+        delay: "5s",
+        maxAttempts: 0,
+        window: "0s",
+      });
+      expect(taskSpec(service).containerSpec.stopGracePeriod, service.name).toBe("30s");
+    }
+  });
+
+  it("a replaced network replaces every service on it, deleted before it (replaceWith)", async () => {
+    const replaceWith = new Map<string, string[] | undefined>();
+    const mocks = unitMocks();
+    await runProgram({
+      stack: "sw",
+      config: SWARM,
+      secrets: { balancerManagerPassword: PASSWORD },
+      newResource: async (args, registration) => {
+        replaceWith.set(args.name, registration.replaceWith);
+        return mocks.newResource(args);
+      },
+    });
+    const network = "urn:pulumi:sw::http-infra::docker:index/network:Network::network";
+    for (const service of ["static-1", "static-2", "dynamic-1", "dynamic-2", "proxy"]) {
+      expect(replaceWith.get(service), service).toEqual([network]);
+    }
+    expect(replaceWith.get("balancer-manager-password"), "the secret is on no network").toEqual([]);
   });
 
   it("members of a pool roll one after another: each depends on the one before", async () => {
@@ -164,20 +227,20 @@ describe("swarm mode", () => {
 
   it("only the dynamic members get PORT=3000", () => {
     for (const member of members(run)) {
-      expect(member.inputs.taskSpec.containerSpec.env, member.name).toEqual(
+      expect(taskSpec(member).containerSpec.env, member.name).toEqual(
         member.name.startsWith("dynamic") ? { PORT: "3000" } : undefined,
       );
     }
   });
 
-  it("the proxy finds members by service name and looks them up again every 5 s", () => {
-    const env = named(run, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
+  it("the proxy finds members by service name, with a new connection per request (a lost node's members fail over instead of hanging)", () => {
+    const env = taskSpec(named(run, SERVICE, "proxy")).containerSpec.env;
     expect(env).toMatchObject({
       STATIC_APP_1: "http-infra-sw-static-1:8080",
       STATIC_APP_2: "http-infra-sw-static-2:8080",
       DYNAMIC_APP_1: "http-infra-sw-dynamic-1:3000",
       DYNAMIC_APP_2: "http-infra-sw-dynamic-2:3000",
-      BALANCER_MEMBER_ADDRESS_TTL: "5",
+      BALANCER_MEMBER_CONNECTIONS: "per-request",
       SERVER_NAME: "demo.res.ch",
     });
   });
@@ -193,27 +256,86 @@ describe("swarm mode", () => {
     expect(proxy.inputs.convergeConfig, "the provider refuses it on a global service").toBe(
       undefined,
     );
-    expect(proxy.inputs.taskSpec.placement).toBeUndefined();
+    expect(taskSpec(proxy).placement).toBeUndefined();
+  });
+
+  it("`up` waits for every node's proxy: on each node a replicated check, pinned there, that converges once that node's proxy reports the new configuration", () => {
+    const proxy = named(run, SERVICE, "proxy");
+    const configId = taskSpec(proxy).containerSpec.env?.PROXY_CONFIG_ID ?? "";
+    // Swarm expands {{.Node.ID}} per task: each proxy names its node next to the digest.
+    expect(configId).toMatch(/^\{\{\.Node\.ID\}\}-[0-9a-f]{16}$/);
+    const digest = configId.split("-").pop();
+    for (const n of [1, 2, 3]) {
+      const check = named(run, SERVICE, `proxy-ready-node-${n}`);
+      const args = inputsOf<docker.ServiceArgs>(check);
+      expect(args.name).toBe(`http-infra-sw-proxy-ready-node-${n}`);
+      expect(args.mode).toEqual({ replicated: { replicas: 1 } });
+      // The platforms as the Docker client would add them, stated so that they read back unchanged.
+      expect(taskSpec(check).placement).toEqual({
+        constraints: [`node.id==id${n}`],
+        platforms: [{ os: "linux", architecture: "amd64" }],
+      });
+      expect(args.convergeConfig, "what the provider waits with").toBeDefined();
+      const healthcheck = taskSpec(check).containerSpec.healthcheck;
+      const [kind, probe] = healthcheck?.tests ?? [];
+      expect(kind).toBe("CMD-SHELL");
+      expect(probe).toContain(`X-Proxy-Config: id${n}-${digest}`);
+      expect(probe).toContain("tasks.http-infra-sw-proxy");
+      // Failed probes must not count while the proxy rolls towards this node.
+      expect(healthcheck?.startPeriod).toBe(args.convergeConfig?.timeout);
+      expect(taskSpec(check).networksAdvanceds).toEqual(taskSpec(proxy).networksAdvanceds);
+    }
+  });
+
+  it("the checks are updated after the proxy: each depends on it", async () => {
+    const registrations = new Map<string, string[]>();
+    const mocks = unitMocks();
+    await runProgram({
+      stack: "sw",
+      config: SWARM,
+      newResource: async (args, registration) => {
+        registrations.set(args.name, registration.dependencies);
+        return mocks.newResource(args);
+      },
+    });
+    for (const n of [1, 2, 3]) {
+      expect(
+        registrations.get(`proxy-ready-node-${n}`)?.some((urn) => urn.endsWith("::proxy")),
+        `proxy-ready-node-${n}`,
+      ).toBe(true);
+    }
+  });
+
+  it("a new digest for any change of the proxy's configuration, the same digest for the same one", async () => {
+    const digestOf = async (config: Record<string, string | number>) => {
+      const { run } = await attempt({ ...SWARM, ...config });
+      return taskSpec(named(await run, SERVICE, "proxy")).containerSpec.env?.PROXY_CONFIG_ID;
+    };
+    const base = await digestOf({});
+    expect(await digestOf({})).toBe(base);
+    expect(await digestOf({ serverName: "other.example" })).not.toBe(base);
+    expect(await digestOf({ dynamicBackends: 3 })).not.toBe(base);
   });
 
   it("the password reaches the proxy only as a secret file: never in the service's env", () => {
     const proxy = named(run, SERVICE, "proxy");
-    const env = proxy.inputs.taskSpec.containerSpec.env;
+    const env = taskSpec(proxy).containerSpec.env;
     expect(JSON.stringify(proxy.inputs)).not.toContain(PASSWORD);
     expect(env).toMatchObject({
       BALANCER_MANAGER_USER: "admin",
       BALANCER_MANAGER_PASSWORD_FILE: "/run/secrets/balancer-manager-password",
     });
-    expect(env.BALANCER_MANAGER_PASSWORD).toBeUndefined();
+    expect(env?.BALANCER_MANAGER_PASSWORD).toBeUndefined();
 
     const secret = named(run, SECRET, "balancer-manager-password");
-    expect(Buffer.from(secret.inputs.data, "base64").toString("utf8")).toBe(PASSWORD);
+    const secretArgs = inputsOf<docker.SecretArgs>(secret);
+    expect(Buffer.from(secretArgs.data, "base64").toString("utf8")).toBe(PASSWORD);
     expect(isWireSecret(secret.wireInputs.data), "data is a Pulumi secret").toBe(true);
     expect(secret.inputs.name).toBe(secretName(stackNames("http-infra", "sw"), PASSWORD));
-    expect(proxy.inputs.taskSpec.containerSpec.secrets).toEqual([
+    expect(taskSpec(proxy).containerSpec.secrets).toEqual([
       {
-        secretId: `secret-${secret.inputs.name}`,
-        secretName: secret.inputs.name,
+        secretId: `secret-${secretArgs.name}`,
+        secretName: secretArgs.name,
         fileName: "/run/secrets/balancer-manager-password",
         // Readable by the image's user (www-data) only: the entrypoint does not run as root.
         fileUid: "33",
@@ -292,19 +414,50 @@ describe("swarm mode settings", () => {
     const { run } = await attempt(SWARM);
     const result = await run;
     expect(ofType(result, SECRET)).toEqual([]);
-    const env = named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.env;
-    expect(Object.keys(env).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
-    expect(named(result, SERVICE, "proxy").inputs.taskSpec.containerSpec.secrets).toBeUndefined();
+    const env = taskSpec(named(result, SERVICE, "proxy")).containerSpec.env;
+    expect(Object.keys(env!).filter((key) => key.startsWith("BALANCER_MANAGER"))).toEqual([]);
+    expect(taskSpec(named(result, SERVICE, "proxy")).containerSpec.secrets).toBeUndefined();
   });
 
-  it("proxyNodeLabel places the proxy on the labelled nodes only", async () => {
+  it("proxyNodeLabel places the proxy on the labelled nodes only, and only those get a check", async () => {
+    const { nodes } = swarmOf(3);
+    engine.nodes = {
+      nodes: nodes.map((node, i) => (i === 1 ? { ...node, labels: { edge: "true" } } : node)),
+    };
     const { run } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
-    const proxy = named(await run, SERVICE, "proxy");
-    expect(proxy.inputs.taskSpec.placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    const result = await run;
+    const proxy = named(result, SERVICE, "proxy");
+    expect(taskSpec(proxy).placement).toEqual({ constraints: ["node.labels.edge==true"] });
+    expect(
+      ofType(result, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-2"]);
+  });
+
+  it("drained and paused nodes run no proxy task, so they get no check", async () => {
+    const { nodes } = swarmOf(3);
+    engine.nodes = {
+      nodes: nodes.map((node, i) => ({ ...node, availability: ["active", "drain", "pause"][i] })),
+    };
+    const { run } = await attempt(SWARM);
+    expect(
+      ofType(await run, SERVICE)
+        .map((s) => s.name)
+        .filter((name) => name.startsWith("proxy-ready-")),
+    ).toEqual(["proxy-ready-node-1"]);
+  });
+
+  it("a proxyNodeLabel on no active node is refused, naming the key and the nodes; nothing is created", async () => {
+    const { run, registered } = await attempt({ ...SWARM, proxyNodeLabel: "edge=true" });
+    await expect(run).rejects.toThrow(
+      /proxyNodeLabel edge=true is on no active node of the swarm \(nodes: node-1 \(active\), node-2/,
+    );
+    expect(registered).toEqual([]);
   });
 
   it("without a registry a one-node swarm runs the local images, unpushed", async () => {
-    engine.nodes = { count: 1 };
+    engine.nodes = swarmOf(1);
     const { run } = await attempt({ deployTarget: "swarm" });
     for (const image of ofType(await run, IMAGE)) {
       expect(image.inputs.skipPush, image.name).toBe(true);
@@ -313,14 +466,14 @@ describe("swarm mode settings", () => {
   });
 
   it("without a registry a swarm of several nodes is refused, naming registry; nothing is created", async () => {
-    engine.nodes = { count: 3 };
+    engine.nodes = swarmOf(3);
     const { run, registered } = await attempt({ deployTarget: "swarm" });
     await expect(run).rejects.toThrow(/registry is unset, but the swarm has 3 nodes/);
     expect(registered).toEqual([]);
   });
 
   it("an engine that is no swarm manager is refused, naming deployTarget; nothing is created", async () => {
-    engine.nodes = { count: undefined, why: "This node is not a swarm manager." };
+    engine.nodes = { nodes: undefined, why: "This node is not a swarm manager." };
     const { run, registered } = await attempt(SWARM);
     await expect(run).rejects.toThrow(/deployTarget is swarm, but .*not a swarm manager/);
     expect(registered).toEqual([]);

@@ -5,17 +5,28 @@
 import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
+import type { PropertyMap } from "../support/harness/propertyMap";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
 import { MemoryStack } from "../support/harness/memoryProvider";
-import { SECRET } from "../support/harness/resources/secret";
-import { SERVICE } from "../support/harness/resources/service";
-import { diffInputs } from "../support/harness/updateRules";
+import { SECRET, secret } from "../support/harness/resources/secret";
+import { SERVICE, service } from "../support/harness/resources/service";
+import { diffInputs, UNKNOWN } from "../support/harness/updateRules";
 
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: [] }),
 }));
 vi.mock("../../src/swarm/swarmNodes", () => ({
-  countSwarmNodes: async () => ({ count: 3 }),
+  listSwarmNodes: async () => ({
+    nodes: [1, 2, 3].map((n) => ({
+      id: `id${n}`,
+      hostname: `node-${n}`,
+      labels: {},
+      availability: "active",
+      platform: { os: "linux", architecture: "x86_64" },
+    })),
+  }),
 }));
 
 const SWARM = { deployTarget: "swarm", registry: "127.0.0.1:5000" };
@@ -29,6 +40,9 @@ const everything = [
   "network",
   "proxy",
   "proxy-image",
+  "proxy-ready-node-1",
+  "proxy-ready-node-2",
+  "proxy-ready-node-3",
   "static",
   "static-1",
   "static-2",
@@ -36,6 +50,9 @@ const everything = [
 ];
 const without = (...names: string[]) => everything.filter((name) => !names.includes(name));
 const ops = (steps: { op: string; name: string }[]) => steps.map((s) => `${s.op} ${s.name}`);
+/** The proxy and the check on each node that `up` waits for (src/swarm/proxyReady.ts). */
+const PROXY = ["proxy", "proxy-ready-node-1", "proxy-ready-node-2", "proxy-ready-node-3"];
+const CHECKS = PROXY.slice(1);
 
 const edits: EditedContext[] = [];
 afterEach(() => {
@@ -49,85 +66,154 @@ async function deployed() {
   return { stack, secrets };
 }
 
-describe("the provider's diff of two services (docker_service v4.5.0)", () => {
+describe("the provider's diff of a deployed service against new inputs (docker_service v4.5.0)", () => {
   const member = {
     name: "m",
     taskSpec: {
-      containerSpec: { image: "r/m@sha256:1", env: { PORT: "3000" } },
-      networksAdvanceds: [{ name: "net-1" }],
+      containerSpec: { image: "r/m@sha256:1", env: { PORT: "3000" }, stopGracePeriod: "10s" },
+      networksAdvanceds: [{ id: "net-1" }],
+      restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
     },
     mode: { replicated: { replicas: 1 } },
+    updateConfig: { order: "start-first", maxFailureRatio: "0" },
+    endpointSpec: { mode: "dnsrr" },
   };
+  /** The state Create leaves: what Read reports for the service Swarm made of these inputs. */
+  const deployedAs = (inputs: PropertyMap) =>
+    service.memory.create(memory, inputs, "id-m") as pulumi.Unwrap<docker.ServiceArgs>;
+  const memory = { nextAddress: () => "10.99.0.10", resolveContext: (p: string) => p };
   const withTaskSpec = (change: Record<string, unknown>) => ({
     ...member,
     taskSpec: { ...member.taskSpec, ...change },
   });
   const withContainerSpec = (change: Record<string, unknown>) =>
     withTaskSpec({ containerSpec: { ...member.taskSpec.containerSpec, ...change } });
+  const diffFrom = (deployed: PropertyMap, news: PropertyMap) =>
+    diffInputs(SERVICE, "m", deployedAs(deployed), news);
+
+  it("the state is the provider's read-back, not the inputs: the attachment as `id`, Swarm's runtime, Go durations", () => {
+    const state = deployedAs(member);
+    expect(state.taskSpec.networksAdvanceds).toEqual([{ id: "net-1", driverOpts: [] }]);
+    expect(state.taskSpec.runtime).toBe("container");
+    expect(state.taskSpec.forceUpdate).toBe(0);
+    expect(state.taskSpec.containerSpec.healthcheck, "an empty HealthConfig, read back").toEqual({
+      interval: "0s",
+      timeout: "0s",
+      startPeriod: "0s",
+      retries: 0,
+    });
+    expect(state.updateConfig?.maxFailureRatio, "strconv.FormatFloat(…, 'f', 1, 64)").toBe("0.0");
+    expect(state.updateConfig?.monitor, "the schema's default").toBe("5s");
+  });
+
+  it("the same inputs again: no change", () => {
+    expect(diffFrom(member, member)).toMatchObject({ changedKeys: [], replaceKeys: [] });
+  });
+
+  it("a network attachment by `name` reads back as `id`: every run replaces the service", () => {
+    const byName = withTaskSpec({ networksAdvanceds: [{ name: "net-1" }] });
+    expect(deployedAs(byName).taskSpec.networksAdvanceds).toEqual([
+      { id: "net-1", driverOpts: [] },
+    ]);
+    expect(diffFrom(byName, byName).replaceKeys).toEqual(["taskSpec"]);
+  });
+
+  it.each([
+    ["delay", { condition: "any", maxAttempts: 0, window: "0s" }],
+    ["window", { condition: "any", delay: "5s", maxAttempts: 0 }],
+  ])(
+    'a restart policy without %s is sent as 0 and read back as "0s": every run updates the service',
+    (_, restartPolicy) => {
+      const partial = withTaskSpec({ restartPolicy });
+      expect(deployedAs(partial).taskSpec.restartPolicy).toMatchObject({
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers `any`
+        delay: expect.any(String),
+      });
+      const diff = diffFrom(partial, partial);
+      expect(diff.changedKeys).toEqual(["taskSpec"]);
+      expect(diff.replaceKeys).toEqual([]);
+    },
+  );
+
+  it("a restart policy without max_attempts reads back 0, which is no change", () => {
+    const partial = withTaskSpec({
+      restartPolicy: { condition: "any", delay: "5s", window: "0s" },
+    });
+    expect(diffFrom(partial, partial).changedKeys).toEqual([]);
+  });
 
   it.each([
     ["a new image", withContainerSpec({ image: "r/m@sha256:2" })],
     ["a new env", withContainerSpec({ env: { PORT: "3001" } })],
-    ["container labels", withContainerSpec({ labels: [{ label: "a", value: "1" }] })],
+    ["a new stop grace period", withContainerSpec({ stopGracePeriod: "20s" })],
     ["a secret reference", withContainerSpec({ secrets: [{ secretId: "s2", fileName: "f" }] })],
-  ])("%s updates the service in place (task_spec is not ForceNew there)", (_, news) => {
-    const diff = diffInputs(SERVICE, "m", member, news);
+    ["a placement constraint", withTaskSpec({ placement: { constraints: ["node.role==worker"] } })],
+  ])("%s updates the service in place (task_spec is not ForceNew)", (_, news) => {
+    const diff = diffFrom(member, news);
     expect(diff.changedKeys).toEqual(["taskSpec"]);
     expect(diff.replaceKeys).toEqual([]);
   });
 
   it.each([
     ["replicas", { mode: { replicated: { replicas: 2 } } }, "mode"],
-    ["the update policy", { updateConfig: { order: "start-first" } }, "updateConfig"],
+    // The provider's diff: an update, which Swarm then refuses (a service can't change its mode).
+    ["global", { mode: { global: true } }, "mode"],
+    ["the update policy", { updateConfig: { order: "stop-first" } }, "updateConfig"],
     ["the rollback policy", { rollbackConfig: { order: "start-first" } }, "rollbackConfig"],
-    ["the endpoint mode", { endpointSpec: { mode: "dnsrr" } }, "endpointSpec"],
+    ["the endpoint mode", { endpointSpec: { mode: "vip" } }, "endpointSpec"],
     ["the convergence wait", { convergeConfig: { timeout: "1m" } }, "convergeConfig"],
-  ])("%s: %j changes %s", (_, change, key) => {
-    const diff = diffInputs(SERVICE, "m", member, { ...member, ...change });
+  ])("%s: %j updates %s in place", (_, change, key) => {
+    const diff = diffFrom(member, { ...member, ...change });
     expect(diff.changedKeys).toEqual([key]);
+    expect(diff.replaceKeys, "mode's ForceNew is its count's only (diffList)").toEqual([]);
   });
 
-  it("replicas and global are `mode`, which is ForceNew: a replacement", () => {
-    const diff = diffInputs(SERVICE, "m", member, { ...member, mode: { global: true } });
-    expect(diff.replaceKeys).toEqual(["mode"]);
-  });
-
-  it("update, rollback, endpoint and convergence settings update in place", () => {
-    const news = {
-      ...member,
-      updateConfig: { order: "start-first" },
-      rollbackConfig: { order: "start-first" },
-      endpointSpec: { mode: "dnsrr" },
-      convergeConfig: { timeout: "1m" },
-    };
-    expect(diffInputs(SERVICE, "m", member, news).replaceKeys).toEqual([]);
+  it('max_failure_ratio "0" against the read-back "0.0" is no change (suppressEquivalentFloatRatio)', () => {
+    const state = deployedAs(member);
+    expect(state.updateConfig?.maxFailureRatio).toBe("0.0");
+    expect(diffInputs(SERVICE, "m", state, member).changedKeys).toEqual([]);
   });
 
   it.each([
     ["the service name", { ...member, name: "n" }, "name"],
-    ["its network", withTaskSpec({ networksAdvanceds: [{ name: "net-2" }] }), "taskSpec"],
+    ["its network", withTaskSpec({ networksAdvanceds: [{ id: "net-2" }] }), "taskSpec"],
     [
       "a network alias",
-      withTaskSpec({ networksAdvanceds: [{ name: "net-1", aliases: ["x"] }] }),
+      withTaskSpec({ networksAdvanceds: [{ id: "net-1", aliases: ["x"] }] }),
       "taskSpec",
     ],
-    ["hosts entries", withContainerSpec({ hosts: [{ host: "a", ip: "10.0.0.1" }] }), "taskSpec"],
-    ["sysctls", withContainerSpec({ sysctl: { "net.ipv4.ip_forward": "1" } }), "taskSpec"],
+    ["container labels", withContainerSpec({ labels: [{ label: "a", value: "1" }] }), "taskSpec"],
   ])("a change of %s replaces the service", (_, news, key) => {
-    const diff = diffInputs(SERVICE, "m", member, news);
+    const diff = diffFrom(member, news);
     expect(diff.replaceKeys).toEqual([key]);
     expect(diff.deleteBeforeReplace, "an explicit name: the bridge asks delete-first").toBe(true);
   });
 
   it("labels left out keep their value (Optional+Computed)", () => {
     const labelled = { ...member, labels: [{ label: "a", value: "1" }] };
-    expect(diffInputs(SERVICE, "m", labelled, member).changedKeys).toEqual([]);
+    expect(diffFrom(labelled, member).changedKeys).toEqual([]);
+  });
+
+  it("a wholly unknown taskSpec (its network being replaced) is an update, not a replacement", () => {
+    // calculateDependentReplacements makes the whole input unknown; diffList reports only its
+    // count as computed, with task_spec's own ForceNew (false).
+    const diff = diffFrom(member, { ...member, taskSpec: UNKNOWN });
+    expect(diff.changedKeys).toEqual(["taskSpec"]);
+    expect(diff.replaceKeys).toEqual([]);
+  });
+
+  it.each([
+    ["name", "name"],
+    ["mode", "mode"],
+  ])("an unknown %s (ForceNew) is a replacement", (key, replaced) => {
+    expect(diffFrom(member, { ...member, [key]: UNKNOWN }).replaceKeys).toEqual([replaced]);
   });
 
   it.each(["name", "data", "labels"])("a secret's %s is ForceNew", (key) => {
-    const secret = { name: "s", data: "YQ==", labels: [{ label: "a", value: "1" }] };
-    const changed = { ...secret, [key]: key === "labels" ? [] : "Yg==" };
-    const diff = diffInputs(SECRET, "s", secret, changed);
+    const secretInputs = { name: "s", data: "YQ==", labels: [{ label: "a", value: "1" }] };
+    const state = secret.memory.create(memory, secretInputs, "id-s");
+    const changed = { ...secretInputs, [key]: key === "labels" ? [] : "Yg==" };
+    const diff = diffInputs(SECRET, "s", state, changed);
     expect(diff.replaceKeys).toEqual([key]);
     expect(diff.deleteBeforeReplace, "an explicit name: the bridge asks delete-first").toBe(true);
   });
@@ -170,24 +256,32 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
     const { stack, secrets } = await deployed();
     const out = await stack.up({ config: { ...SWARM, staticBackends: 3 }, secrets });
     expect(out.plan.create).toEqual(["static-3"]);
-    expect(out.plan.update).toEqual(["proxy"]);
+    expect(out.plan.update).toEqual(PROXY);
     expect(out.plan.replace).toEqual([]);
-    expect(out.plan.same).toEqual(without("proxy"));
+    expect(out.plan.same).toEqual(without(...PROXY));
 
     const back = await stack.up({ config: SWARM, secrets });
     expect(back.plan.delete).toEqual(["static-3"]);
-    expect(back.plan.update).toEqual(["proxy"]);
-    expect(back.plan.same).toEqual(without("proxy"));
+    expect(back.plan.update).toEqual(PROXY);
+    expect(back.plan.same).toEqual(without(...PROXY));
     // The proxy stops naming the member before the member goes.
-    expect(ops(back.plan.steps)).toEqual(["update proxy", "delete static-3"]);
+    const steps = ops(back.plan.steps);
+    expect(steps.indexOf("delete static-3")).toBeGreaterThan(steps.indexOf("update proxy"));
   });
 
-  it("a changed serverName updates only the proxy service", async () => {
+  it("a changed serverName updates only the proxy service, then the check on each node, which `up` waits for", async () => {
     const { stack, secrets } = await deployed();
     const { plan } = await stack.up({ config: { ...SWARM, serverName: "other.res.ch" }, secrets });
-    expect(plan.update).toEqual(["proxy"]);
+    expect(plan.update).toEqual(PROXY);
     expect(plan.replace).toEqual([]);
-    expect(plan.same).toEqual(without("proxy"));
+    expect(plan.same).toEqual(without(...PROXY));
+    const proxy = plan.steps.find((step) => step.name === "proxy")!;
+    for (const check of CHECKS) {
+      const step = plan.steps.find((s) => s.name === check)!;
+      expect(step.started, `${check} starts after the proxy's update`).toBeGreaterThanOrEqual(
+        proxy.ended,
+      );
+    }
   });
 
   it("a new password: the new secret first, then the proxy moves to it, then the old secret goes", async () => {
@@ -197,12 +291,13 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       secrets: { balancerManagerPassword: "another-manager-password" },
     });
     expect(plan.replace).toEqual(["balancer-manager-password"]);
-    expect(plan.update).toEqual(["proxy"]);
-    expect(ops(plan.steps)).toEqual([
+    expect(plan.update).toEqual(PROXY);
+    const steps = ops(plan.steps);
+    expect(steps.slice(0, 2)).toEqual([
       "create-replacement balancer-manager-password",
       "update proxy",
-      "delete-replaced balancer-manager-password",
     ]);
+    expect(steps.at(-1)).toBe("delete-replaced balancer-manager-password");
   });
 
   it("a changed networkSubnet replaces the overlay and every service on it, delete-first", async () => {
@@ -215,7 +310,7 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
       "dynamic-1",
       "dynamic-2",
       "network",
-      "proxy",
+      ...PROXY,
       "static-1",
       "static-2",
     ]);

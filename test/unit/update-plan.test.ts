@@ -449,7 +449,7 @@ describe("pulumi up after pulumi up, on the real program", () => {
     const { plan } = await stack.up({ config: { proxyPort: 8081 } });
     expect(plan.replace).toEqual(["proxy"]);
     expect(plan.keys.proxy).toEqual(["ports"]);
-    expect(proxyState(stack).inputs.ports[0].external).toBe(8081);
+    expect((proxyState(stack).inputs.ports as { external: number }[])[0].external).toBe(8081);
     expect(plan.same).toEqual(without("proxy"));
   });
 
@@ -517,7 +517,8 @@ describe("pulumi up after pulumi up, on the real program", () => {
     }
     expect(state("static-1").dependencies.some((urn) => urn.includes("Container"))).toBe(false);
     for (const member of ["static-1", "static-2", "static-3", "dynamic-1", "dynamic-2"]) {
-      expect(state(member).inputs.destroyGraceSeconds, member).toBe(10);
+      // Room for the member's drain and close (test/unit/drain-timing.test.ts).
+      expect(state(member).inputs.destroyGraceSeconds, member).toBe(20);
     }
     // A first deploy therefore creates a pool's members one after another.
     const at = (name: string) => plan.steps.find((step) => step.name === name)!;

@@ -6,9 +6,18 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(__dirname, "..", "..");
+/** The fields of a workflow step these tests read. */
+interface Step {
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+  env?: Record<string, string>;
+}
+
 const workflow = (name: string) =>
   load(readFileSync(join(ROOT, ".github/workflows", name), "utf8")) as {
-    jobs: Record<string, { env?: Record<string, string>; steps: Record<string, any>[] }>;
+    jobs: Record<string, { env?: Record<string, string>; steps: Step[] }>;
   };
 
 describe("preview.yml", () => {
@@ -17,7 +26,7 @@ describe("preview.yml", () => {
 
   it("comments on the pull request only when the token can write: not from a fork", () => {
     // A fork's pull request gets a read-only GITHUB_TOKEN; commenting with it fails the job.
-    expect(pulumi.with["comment-on-pr"]).toBe(
+    expect(pulumi.with?.["comment-on-pr"]).toBe(
       "${{ github.event.pull_request.head.repo.full_name == github.repository }}",
     );
   });
@@ -25,7 +34,7 @@ describe("preview.yml", () => {
   it("writes the preview to the job summary, which needs no token", () => {
     const summary = steps.find((step) => String(step.run ?? "").includes("GITHUB_STEP_SUMMARY"));
     expect(summary, "a step appends to $GITHUB_STEP_SUMMARY").toBeDefined();
-    expect(summary!.env.PREVIEW).toBe(`\${{ steps.${pulumi.id}.outputs.output }}`);
+    expect(summary!.env?.PREVIEW).toBe(`\${{ steps.${pulumi.id}.outputs.output }}`);
   });
 
   it("runs without repository secrets (forks get none): the passphrase falls back", () => {

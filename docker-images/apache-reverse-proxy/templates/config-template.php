@@ -26,9 +26,11 @@ set_exception_handler(static function (Throwable $error): void {
 });
 
 require __DIR__ . '/config-validation.php';
+require __DIR__ . '/tls.php';
 
 try {
     $settings = readProxySettings(getenv());
+    $tls = readTlsSettings(getenv());
 } catch (ConfigError $error) {
     fwrite(STDERR, $error->getMessage() . PHP_EOL);
     exit(1);
@@ -42,13 +44,21 @@ try {
  *   ttl=30 keepalive=On  pooled backend connections are dropped after 30 s idle, well before the
  *                        backends' 65 s keep-alive timeout: if the backend closed first, the next
  *                        request sent on that connection would fail with a 502
- *   hc*                  mod_proxy_hcheck GETs /healthz every 2 s; 3 failures in a row take the
- *                        member out of rotation (sticky clients move to a live member), 2 successes
- *                        bring it back: HAProxy's defaults (fall 3, rise 2). With hcfails=1, one check
+ *   hc*                  mod_proxy_hcheck GETs /healthz 2 s after the previous check ended; the
+ *                        3rd failed check takes the member out of rotation (sticky clients move to
+ *                        a live member), the 2nd passing check brings it back. The counts are
+ *                        cumulative, not "in a row": a passing check does not reset the failures,
+ *                        a failing one does not reset the passes; each count restarts only when it
+ *                        reaches hcfails or hcpasses, and failures are not counted while the member
+ *                        is in error state (apache/httpd, modules/proxy/mod_proxy_hcheck.c, hc_check,
+ *                        2.4.x). So it is looser than HAProxy's fall 3 / rise 2 (consecutive): three
+ *                        failures spread over any time take a member out. With hcfails=1, one check
  *                        that missed connectiontimeout=1 on a busy but alive member took it out for a
  *                        whole interval, and every new session in that window went to the other
- *                        member. A member that really dies is still avoided at once: the
- *                        request that fails on it fails over and puts it in error state (retry=5).
+ *                        member. A member that really dies is still avoided at once: the request
+ *                        that fails on it fails over and puts it in error state (retry=5). A member
+ *                        told to stop drains for longer than hcinterval × (hcfails + 1) before it
+ *                        closes (the backend images' drain; test/unit/drain-timing.test.ts).
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (worker parameters)
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html
  */
@@ -64,10 +74,57 @@ const MEMBER_OPTIONS = 'connectiontimeout=1 retry=5 timeout=10 ttl=30 keepalive=
  * only makes proxy threads queue for a backend connection.
  * https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (max)
  */
-const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=128 hcexpr=static_role';
-const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' hcexpr=dynamic_role';
-// Members found by name (Swarm services) are looked up again once their answer is this old.
-$addressTtlOption = $settings['memberAddressTtl'] === null ? '' : ' addressttl=' . $settings['memberAddressTtl'];
+const STATIC_MEMBER_OPTIONS = MEMBER_OPTIONS . ' max=128';
+const DYNAMIC_MEMBER_OPTIONS = MEMBER_OPTIONS;
+/*
+ * BALANCER_MEMBER_CONNECTIONS=per-request, for members whose host can die (Swarm services): a
+ * pooled connection to a node that vanished (no FIN, no RST) passes the reuse check, and a request
+ * sent on it waits out timeout=10 and ends in an error without failover (apache/httpd
+ * modules/proxy/mod_proxy_http.c ap_proxy_http_process_response, 2.4.x). A new connection fails
+ * within connectiontimeout=1 instead, a 503 that proxy_handler (mod_proxy.c) fails over to another
+ * member. addressttl=-1 keeps each member's address until a connect to it fails: with disablereuse
+ * alone Apache looks the name up on every request (proxy_util.c ap_proxy_initialize_worker), and a
+ * name without an address (a lost member not yet rescheduled) is then a 500 that never fails over
+ * (proxy_util.c worker_address_resolve). After a failed connect the name is looked up again
+ * (proxy_util.c ap_proxy_connect_backend), so a member rescheduled elsewhere is found at its new
+ * address in the same request.
+ * retry=60 replaces retry=5 above (parameters apply in order: mod_proxy.c add_member): a lost
+ * member is tried again by requests once a minute, not every 5 s, when every request sent to it
+ * in the next second would wait out the connect timeout. The health check brings it back as soon
+ * as it answers again: a passing check clears the error state (mod_proxy_hcheck.c hc_check).
+ */
+$connectionOptions = $settings['memberConnections'] === 'per-request'
+    ? ' disablereuse=On addressttl=-1 retry=60'
+    : '';
+
+/*
+ * A member found by name keeps its address until a connect to it fails, so if another task takes
+ * that address over, the proxy would send it this member's traffic. Fail closed: such a member
+ * passes its health check only if /healthz also answers as that name (X-Served-By, the backend's
+ * hostname, which Swarm mode sets to the service name). A member at an IP address keeps the role
+ * check alone. Returns the expression's name and its condition.
+ *
+ * @return array{0: string, 1: string}
+ */
+function memberHealthExpression(string $role, int $number, string $address): array
+{
+    $host = substr($address, 0, strrpos($address, ':'));
+    $roleCheck = "%{REQUEST_STATUS} -eq 200 && hc('body') =~ /\"role\":\"$role\"/";
+    if (isIpv4($host) || str_starts_with($host, '[')) {
+        return ["{$role}_role", $roleCheck];
+    }
+    // A validated hostname: letters, digits, hyphens and dots, nothing to escape in quotes.
+    return ["{$role}_$number", "$roleCheck && resp('X-Served-By') == '$host'"];
+}
+$healthExpressions = [];
+$conditions = [];
+foreach (['static' => $settings['staticMembers'], 'dynamic' => $settings['dynamicMembers']] as $role => $members) {
+    foreach ($members as $index => $address) {
+        [$name, $condition] = memberHealthExpression($role, $index + 1, $address);
+        $healthExpressions[$role][$index] = $name;
+        $conditions[$name] = $condition;
+    }
+}
 
 // Only validated values are rendered below; buffering keeps stdout empty if anything still fails.
 ob_start();
@@ -75,7 +132,15 @@ ob_start();
 # Rendered by apache2-foreground from /var/apache2/templates/config-template.php at container
 # start: edits here are lost on the next start. Change the container's environment instead.
 
+<?php if ($tls === null): ?>
 <VirtualHost *:8080>
+<?php else: ?>
+<?php renderTlsServerConfig($tls); ?>
+
+<?php renderHttpRedirectVhost($tls, $settings['serverName']); ?>
+<VirtualHost *:<?= TLS_LISTEN_PORT ?>>
+<?php renderTlsVhostDirectives($tls); ?>
+<?php endif; ?>
     # This is the only vhost (000-default is disabled), so it answers whatever Host the client
     # uses (an IP, localhost:8080, demo.res.ch); ServerName only names it in self-referencing URLs.
     ServerName <?= $settings['serverName'], "\n" ?>
@@ -104,6 +169,11 @@ ob_start();
     </Directory>
     <Location "/proxy-healthz">
         Header always set Cache-Control "no-store"
+<?php if ($settings['configId'] !== null): ?>
+        # Which configuration this proxy runs (PROXY_CONFIG_ID): a deploy waits until it reads
+        # the one it rolled out.
+        Header always set X-Proxy-Config "<?= $settings['configId'] ?>"
+<?php endif; ?>
     </Location>
 
     # The balancer manager can drain members and change weights: never proxied to the static site,
@@ -133,8 +203,9 @@ ob_start();
     # https://httpd.apache.org/docs/2.4/mod/mod_proxy_hcheck.html#proxyhcexpr
     # Expression names are limited to 15 characters (AH00526 "Expression name limited to 15
     # characters": longer names stop Apache at start).
-    ProxyHCExpr static_role {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"static"/}
-    ProxyHCExpr dynamic_role {%{REQUEST_STATUS} -eq 200 && hc('body') =~ /"role":"dynamic"/}
+<?php foreach ($conditions as $name => $condition) { ?>
+    ProxyHCExpr <?= $name ?> {<?= $condition ?>}
+<?php } ?>
 
     # Dynamic backends (Express): sticky. A request carrying ROUTEID=.<route> goes to the member with
     # that route; a new client gets the next member in turn, and a new cookie. When a member fails
@@ -154,7 +225,10 @@ ob_start();
 <?php foreach (['dynamic', 'dynamic-new'] as $balancer) { ?>
     <Proxy "balancer://<?= $balancer ?>">
 <?php foreach ($settings['dynamicMembers'] as $index => $address) {
-    printf("        BalancerMember \"http://%s\" route=%d %s%s\n", $address, $index + 1, DYNAMIC_MEMBER_OPTIONS, $addressTtlOption);
+    printf(
+        "        BalancerMember \"http://%s\" route=%d %s hcexpr=%s%s\n",
+        $address, $index + 1, DYNAMIC_MEMBER_OPTIONS, $healthExpressions['dynamic'][$index], $connectionOptions
+    );
 } ?>
         ProxySet stickysession=ROUTEID lbmethod=byrequests
     </Proxy>
@@ -180,8 +254,11 @@ ob_start();
     # Static backends (Apache + PHP): no session state, so plain round-robin by request count and
     # no stickiness. Failover and health checks as for the dynamic members.
     <Proxy "balancer://static">
-<?php foreach ($settings['staticMembers'] as $address) {
-    printf("        BalancerMember \"http://%s\" %s%s\n", $address, STATIC_MEMBER_OPTIONS, $addressTtlOption);
+<?php foreach ($settings['staticMembers'] as $index => $address) {
+    printf(
+        "        BalancerMember \"http://%s\" %s hcexpr=%s%s\n",
+        $address, STATIC_MEMBER_OPTIONS, $healthExpressions['static'][$index], $connectionOptions
+    );
 } ?>
         ProxySet lbmethod=byrequests
     </Proxy>

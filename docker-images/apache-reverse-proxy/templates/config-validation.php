@@ -155,7 +155,8 @@ function readMembers(array $env, string $prefix, string $description, string $ex
  *   staticMembers: list<string>,
  *   dynamicMembers: list<string>,
  *   balancerManager: null|array{user: string, htpasswdFile: string},
- *   memberAddressTtl: null|int
+ *   memberConnections: 'pooled'|'per-request',
+ *   configId: null|string
  * }
  */
 function readProxySettings(array $env): array
@@ -207,19 +208,25 @@ function readProxySettings(array $env): array
         $balancerManager = ['user' => $user, 'htpasswdFile' => $htpasswdFile];
     }
 
-    // How long a member's DNS answer is trusted (BalancerMember addressttl, Apache 2.4.59+), for
-    // members found by name whose address can change (Swarm services). Unset: Apache's default,
-    // resolved once. https://httpd.apache.org/docs/2.4/mod/mod_proxy.html#proxypass (addressttl)
-    $addressTtl = null;
-    $ttl = $env['BALANCER_MEMBER_ADDRESS_TTL'] ?? '';
-    if ($ttl !== '') {
-        if (preg_match('/^[1-9][0-9]{0,4}$/D', $ttl) !== 1 || (int) $ttl > 86400) {
-            throw new ConfigError(
-                'BALANCER_MEMBER_ADDRESS_TTL must be whole seconds from 1 to 86400 (got '
-                . quoteForMessage($ttl) . ')'
-            );
-        }
-        $addressTtl = (int) $ttl;
+    // How the proxy connects to its members: `pooled` (the default) keeps connections open and
+    // reuses them; `per-request` opens one for each request, for members that can vanish with
+    // their host (Swarm services on a node that dies): see config-template.php.
+    $memberConnections = optionalValue($env, 'BALANCER_MEMBER_CONNECTIONS', 'pooled');
+    if (!in_array($memberConnections, ['pooled', 'per-request'], true)) {
+        throw new ConfigError(
+            'BALANCER_MEMBER_CONNECTIONS must be "pooled" or "per-request" (got '
+            . quoteForMessage($memberConnections) . ')'
+        );
+    }
+
+    // An opaque name of this configuration, echoed on /proxy-healthz (X-Proxy-Config) so that a
+    // deploy can tell when a proxy runs it (Swarm mode: the node's id and a digest of the rest).
+    $configId = $env['PROXY_CONFIG_ID'] ?? '';
+    if ($configId !== '' && preg_match('/^[A-Za-z0-9._-]{1,200}$/D', $configId) !== 1) {
+        throw new ConfigError(
+            'PROXY_CONFIG_ID must be 1-200 letters, digits, ".", "_" or "-" (got '
+            . quoteForMessage($configId) . ')'
+        );
     }
 
     return [
@@ -227,6 +234,7 @@ function readProxySettings(array $env): array
         'staticMembers' => $staticMembers,
         'dynamicMembers' => $dynamicMembers,
         'balancerManager' => $balancerManager,
-        'memberAddressTtl' => $addressTtl,
+        'memberConnections' => $memberConnections,
+        'configId' => $configId === '' ? null : $configId,
     ];
 }

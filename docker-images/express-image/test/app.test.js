@@ -97,6 +97,22 @@ describe("GET /healthz", () => {
     // The proxy matches the raw body with /"role":"dynamic"/ (hcexpr): keep it compact JSON.
     expect(res.text).toContain('"role":"dynamic"');
   });
+
+  it("answers 503 while the member drains, so the proxy's health check takes it out; the API still serves", async () => {
+    let draining = false;
+    const drainable = createApp({ hostname: "dynamic-3", isDraining: () => draining });
+    await request(drainable).get("/healthz").expect(200);
+
+    draining = true;
+    const res = await request(drainable)
+      .get("/healthz")
+      .expect(503)
+      .expect("Content-Type", /application\/json/)
+      .expect("Cache-Control", "no-store");
+
+    expect(res.body).toEqual({ status: "draining", role: "dynamic" });
+    await request(drainable).get("/").expect(200).expect("X-Served-By", "dynamic-3");
+  });
 });
 
 describe("every response", () => {

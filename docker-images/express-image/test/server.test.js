@@ -5,10 +5,14 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+// Run by the project's vitest (package.json at the root), so the shared test helpers are at hand.
+import { rawConnection } from "../../../test/support/rawHttp";
 
 const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-// Far below server.js's 9 s safety timer: a shutdown that only ends through the timer fails here.
-const STEP_TIMEOUT_MS = 5_000;
+// Below server.js's 5 s safety timer after closing: a shutdown that only ends through the timer
+// fails here.
+const STEP_TIMEOUT_MS = 4_000;
+const LISTEN_TIMEOUT_MS = 15_000;
 
 const children = new Set();
 
@@ -32,10 +36,10 @@ function freePort() {
   });
 }
 
-function withTimeout(promise, what) {
+function withTimeout(promise, what, ms = STEP_TIMEOUT_MS) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), STEP_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -67,7 +71,8 @@ function runServer(env) {
   return {
     child,
     output,
-    listening: () => withTimeout(listening, "the server to listen"),
+    // The port opens after the warm-up (warmUp.js), which may take up to its 10 s deadline.
+    listening: () => withTimeout(listening, "the server to listen", LISTEN_TIMEOUT_MS),
     exited: () => withTimeout(exited, "the server to exit"),
   };
 }
@@ -135,6 +140,19 @@ describe("server.js configuration", () => {
     },
   );
 
+  it.each(["abc", "-1", "61", "1.5", " 9"])(
+    "exits non-zero and names DRAIN_SECONDS when DRAIN_SECONDS=%j",
+    async (value) => {
+      const server = runServer({ PORT: String(await freePort()), DRAIN_SECONDS: value });
+
+      const { code } = await server.exited();
+
+      expect(code).toBe(1);
+      expect(server.output.stderr).toMatch(/DRAIN_SECONDS must be an integer from 0 to 60/);
+      expect(server.output.stdout).not.toMatch(/listening/);
+    },
+  );
+
   it("keeps idle connections open longer than the proxy's 30 s pool ttl", async () => {
     const port = await freePort();
     const server = runServer({ PORT: String(port) });
@@ -150,52 +168,89 @@ describe("server.js configuration", () => {
 });
 
 describe("server.js shutdown", () => {
-  it("on SIGTERM answers the in-flight request, refuses new connections and exits 0", async () => {
+  // Short in these tests; the default follows the proxy's health check (drain.js).
+  const DRAIN_SECONDS = 2;
+
+  it("on SIGTERM drains: a kept-alive connection still gets 200 with Connection: close, /healthz answers 503, nothing is closed until the drain ends", async () => {
     const port = await freePort();
-    const server = runServer({ PORT: String(port) });
+    const server = runServer({ PORT: String(port), DRAIN_SECONDS: String(DRAIN_SECONDS) });
     await server.listening();
-    expect(server.output.stdout).toMatch(`listening on 127.0.0.1:${port}`);
 
-    // An idle keep-alive connection, like the ones Apache keeps in its pool.
-    const idle = await connect(port);
-    const idleResponse = firstResponse(idle);
-    idle.write("GET /healthz HTTP/1.1\r\nHost: dynamic\r\n\r\n");
-    await withTimeout(idleResponse, "the first response on the idle connection");
-    const idleClosed = new Promise((resolve) => idle.once("close", resolve));
+    // Two keep-alive connections like the ones Apache keeps in its pool: one the proxy reuses
+    // during the drain, one it never uses again.
+    const reused = await rawConnection(port);
+    const idle = await rawConnection(port);
+    const before = await reused.get("/");
+    expect(before.status).toBe(200);
+    expect(before.headers.connection).toBe("keep-alive");
+    expect((await idle.get("/healthz")).status).toBe(200);
 
-    // A request whose headers are only half sent when the signal arrives.
+    server.child.kill("SIGTERM");
+    const signalled = performance.now();
+    await sleep(200);
+
+    const next = await reused.get("/");
+    expect(next.status, "the next request on the kept-alive connection").toBe(200);
+    expect(next.headers.connection).toBe("close");
+    expect(JSON.parse(next.body).animals.length).toBeGreaterThanOrEqual(3);
+    await withTimeout(reused.closed, "the connection to close after its last answer");
+
+    // New connections are still accepted: the health check must get its answer.
+    const probe = await rawConnection(port);
+    const health = await probe.get("/healthz");
+    expect(health.status, "/healthz while draining").toBe(503);
+    expect(JSON.parse(health.body)).toEqual({ status: "draining", role: "dynamic" });
+    expect(health.headers.connection).toBe("close");
+
+    // A request whose headers are only half sent when the drain ends: still answered.
     const inFlight = await connect(port);
     const inFlightAnswer = readUntilClosed(inFlight);
     inFlight.write("GET / HTTP/1.1\r\nHost: dynamic\r\n");
-    // Give the server a moment to read the partial request before it is told to stop.
-    await sleep(200);
 
-    server.child.kill("SIGTERM");
-    await withTimeout(idleClosed, "the idle connection to be closed");
+    const idleClosedAt = await withTimeout(idle.closed, "the idle connection to be closed");
+    expect(
+      idleClosedAt - signalled,
+      "ms from SIGTERM until the idle connection is closed",
+    ).toBeGreaterThanOrEqual(DRAIN_SECONDS * 1000 - 50);
     await stopsAcceptingConnections(port);
-    // Still running: it waits for the request that is not finished yet.
-    expect(server.child.exitCode).toBeNull();
+    expect(server.child.exitCode, "still running: a request is not finished").toBeNull();
 
     inFlight.write("\r\n");
     const answer = await withTimeout(inFlightAnswer, "the in-flight response");
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
-    expect(JSON.parse(answer.split("\r\n\r\n")[1]).animals.length).toBeGreaterThanOrEqual(3);
 
     expect(await server.exited()).toEqual({ code: 0, signal: null });
-    expect(server.output.stdout).toMatch(/received SIGTERM/);
+    expect(server.output.stdout).toMatch(`received SIGTERM: draining for ${DRAIN_SECONDS} s`);
     expect(server.output.stdout).toMatch(/stopped/);
     expect(server.output.stderr).toBe("");
   });
 
-  it("exits 0 on SIGINT too", async () => {
+  it("on SIGINT (Ctrl-C, no balancer in front) closes at once: idle connections closed, new ones refused, exits 0", async () => {
     const port = await freePort();
-    const server = runServer({ PORT: String(port) });
+    const server = runServer({ PORT: String(port), DRAIN_SECONDS: "30" });
     await server.listening();
+    const idle = await rawConnection(port);
+    expect((await idle.get("/healthz")).status).toBe(200);
 
     server.child.kill("SIGINT");
 
+    await withTimeout(idle.closed, "the idle connection to be closed");
+    await stopsAcceptingConnections(port);
     expect(await server.exited()).toEqual({ code: 0, signal: null });
-    expect(server.output.stdout).toMatch(/received SIGINT/);
+    expect(server.output.stdout).toMatch(/received SIGINT: closing/);
+  });
+
+  it("SIGINT during a drain cuts it short", async () => {
+    const port = await freePort();
+    const server = runServer({ PORT: String(port), DRAIN_SECONDS: "30" });
+    await server.listening();
+
+    server.child.kill("SIGTERM");
+    await sleep(200);
+    server.child.kill("SIGINT");
+
+    expect(await server.exited()).toEqual({ code: 0, signal: null });
+    expect(server.output.stdout).toMatch(/received SIGTERM: draining for 30 s/);
   });
 });

@@ -28,6 +28,8 @@ export interface Leftovers {
   /** On a swarm manager only, and only when some are left (so `toEqual` on the two above holds). */
   services?: string[];
   secrets?: string[];
+  /** Only when some are left, like services and secrets. */
+  volumes?: string[];
 }
 
 export class DockerHarness {
@@ -175,11 +177,13 @@ export class DockerHarness {
     const notSwarm = () => [];
     const services = await this.docker.listServices({ filters }).catch(notSwarm);
     const secrets = await this.docker.listSecrets({ filters }).catch(notSwarm);
+    const volumes = ((await this.docker.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name);
     return {
       containers: containers.map((c) => c.Names[0]?.replace(/^\//, "") ?? c.Id),
       networks: networks.map((n) => n.Name),
       ...(services.length > 0 && { services: services.map((s) => s.Spec?.Name ?? s.ID) }),
       ...(secrets.length > 0 && { secrets: secrets.map((s) => s.Spec?.Name ?? s.ID) }),
+      ...(volumes.length > 0 && { volumes }),
     };
   }
 
@@ -201,6 +205,7 @@ export class DockerHarness {
         if (object.kind === "container") await this.provider.removeContainer(object.id, 5);
         else if (object.kind === "service") await this.provider.removeService(object.id);
         else if (object.kind === "secret") await this.provider.removeSecret(object.id);
+        else if (object.kind === "volume") await this.provider.removeVolume(object.id);
         else await this.provider.removeNetwork(object.id);
       }
     });

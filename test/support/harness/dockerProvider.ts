@@ -11,6 +11,7 @@ import type { ContextResolver } from "./resources/image";
 import { removeNetwork } from "./resources/network";
 import { removeSecret } from "./resources/secret";
 import { removeService } from "./resources/service";
+import { removeVolume } from "./resources/volume";
 import {
   PROVIDER_WAITS,
   type Created,
@@ -18,6 +19,7 @@ import {
   type ProviderWaits,
 } from "./resources/types";
 import type { InputDiff } from "./updateRules";
+import type { PropertyMap } from "./propertyMap";
 
 export type { Created } from "./resources/types";
 
@@ -35,15 +37,13 @@ export class DockerProvider implements Provider {
     /** The provider's fixed waits; a test may shorten them, saying so. */
     readonly waits: ProviderWaits = PROVIDER_WAITS,
   ) {
-    const provider = this;
     this.context = {
       docker,
       labels,
       timed,
       waits,
-      get resolveContext() {
-        return provider.resolveContext;
-      },
+      // Looked up per call: a test may point the provider at another resolver later.
+      resolveContext: (projectPath) => this.resolveContext(projectPath),
       track: (object) => this.created.push(object),
       forget: (id) => {
         const at = this.created.findIndex((object) => object.id === id);
@@ -52,17 +52,17 @@ export class DockerProvider implements Provider {
     };
   }
 
-  check(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  check(type: string, name: string, inputs: PropertyMap): PropertyMap {
     assertImplemented(type, name, inputs);
     const module = resourceModule(type, name);
     return module.check ? module.check(inputs, this.resolveContext) : inputs;
   }
 
-  create(type: string, name: string, inputs: Record<string, any>) {
+  create(type: string, name: string, inputs: PropertyMap) {
     return resourceModule(type, name).docker.create(this.context, inputs);
   }
 
-  update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+  update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
     return resourceModule(old.type, old.name).docker.update(this.context, old, inputs, diff);
   }
 
@@ -93,5 +93,9 @@ export class DockerProvider implements Provider {
 
   removeSecret(id: string) {
     return removeSecret(this.context, id);
+  }
+
+  removeVolume(id: string) {
+    return removeVolume(this.context, id);
   }
 }

@@ -15,6 +15,7 @@ import {
   UNKNOWN,
   type InputDiff,
 } from "./updateRules";
+import type { PropertyMap } from "./propertyMap";
 
 export interface ResourceState {
   urn: string;
@@ -22,8 +23,8 @@ export interface ResourceState {
   name: string;
   custom: boolean;
   id: string | undefined;
-  inputs: Record<string, any>;
-  outputs: Record<string, any>;
+  inputs: PropertyMap;
+  outputs: PropertyMap;
   parent: string;
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
@@ -42,25 +43,38 @@ export interface ResourceState {
    */
   ignoreChanges?: string[];
   replacementTrigger?: ReplacementTrigger;
+  /** `replaceWith` (URNs), stored with the state as the engine stores it (#20693, v3.207.0). */
+  replaceWith?: string[];
+  /**
+   * Deleted by a delete-before-replace chain of a run that ended before its replacement was
+   * created (pkg/resource/deploy/step.go `DeleteStep.Apply`: `s.old.PendingReplacement = true`
+   * once the provider's Delete succeeded): it stays in the state, is not deleted again, and its
+   * next registration is a replacement (step_generator.go continueStepsFromDiff: `||
+   * old.PendingReplacement`).
+   */
+  pendingReplacement?: boolean;
+  /**
+   * The old half of a create-before-delete replacement whose delete has not run yet (step.go
+   * `CreateStep.Apply` marks the replaced old `Delete`): kept in the state beside its replacement,
+   * left out of the next run's olds and deleted after its program (deployment.go "Do not record
+   * resources that are pending deletion in the olds lookup table"; GenerateDeletes `res.Delete`).
+   */
+  delete?: boolean;
 }
 
 /** The provider side: what actually creates, updates and deletes. */
 export interface Provider {
   /** The provider's Check: the inputs the engine stores and diffs (e.g. an Image's contextDigest). */
-  check(type: string, name: string, inputs: Record<string, any>): Record<string, any>;
+  check(type: string, name: string, inputs: PropertyMap): PropertyMap;
   create(
     type: string,
     name: string,
-    inputs: Record<string, any>,
-  ): Promise<{ id: string; outputs: Record<string, any> }>;
-  update(
-    old: ResourceState,
-    inputs: Record<string, any>,
-    diff: InputDiff,
-  ): Promise<Record<string, any>>;
+    inputs: PropertyMap,
+  ): Promise<{ id: string; outputs: PropertyMap }>;
+  update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): Promise<PropertyMap>;
   delete(state: ResourceState): Promise<void>;
   /** The provider's Read (refresh): the object's outputs now, or undefined when it is gone. */
-  read(state: ResourceState): Promise<Record<string, any> | undefined>;
+  read(state: ResourceState): Promise<PropertyMap | undefined>;
   /**
    * Create or Update with `preview: true` (`pulumi preview`): the outputs the provider can tell
    * without doing the work, computed ones left out (unknown). Without it the harness refuses to
@@ -70,9 +84,9 @@ export interface Provider {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<Record<string, any>>;
+  ): Promise<PropertyMap>;
 }
 
 export interface RunOptions {
@@ -113,6 +127,12 @@ interface RunContext {
   registered: Set<string>;
   /** Old states replaced create-before-delete: deleted after the program finishes. */
   replacedOlds: ResourceState[];
+  /** Pending deletes left by an earlier run: deleted after the program finishes too. */
+  pendingDeletes: ResourceState[];
+  /** URNs replaced this run (sg.replaces): a resource whose replaceWith names one is replaced. */
+  replaced: Set<string>;
+  /** URNs a delete-before-replace chain deleted this run (the provider's Delete succeeded). */
+  deletedForReplacement: Set<string>;
   ops: Map<string, Operation>;
   keys: Record<string, string[]>;
   steps: StepRecord[];
@@ -134,10 +154,15 @@ export class UpdateEngine {
     this.run = {
       started: performance.now(),
       dryRun: options.dryRun ?? false,
-      olds: new Map(this.snapshot.map((state) => [state.urn, state])),
+      olds: new Map(
+        this.snapshot.filter((state) => !state.delete).map((state) => [state.urn, state]),
+      ),
       deleted: new Set(),
       registered: new Set(),
       replacedOlds: [],
+      pendingDeletes: this.snapshot.filter((state) => state.delete),
+      replaced: new Set(),
+      deletedForReplacement: new Set(),
       ops: new Map(),
       keys: {},
       steps: [],
@@ -162,9 +187,9 @@ export class UpdateEngine {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<Record<string, any>> {
+  ): Promise<PropertyMap> {
     if (!this.provider.preview) {
       throw new Error(`harness: this provider does not model preview (${type} ${name})`);
     }
@@ -188,7 +213,7 @@ export class UpdateEngine {
   async register(
     args: pulumi.runtime.MockResourceArgs,
     registration: Registration,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
     const run = this.current();
     const urn = registration.urn;
     run.registered.add(urn);
@@ -205,6 +230,7 @@ export class UpdateEngine {
       deleteBeforeReplace: registration.deleteBeforeReplace,
       ignoreChanges: registration.ignoreChanges ?? [],
       replacementTrigger: registration.replacementTrigger,
+      replaceWith: registration.replaceWith ?? [],
     };
 
     // Aliases carry an old state over to a new URN (generateAliases / getOldResource): not
@@ -221,12 +247,12 @@ export class UpdateEngine {
     // Component resources live only in the state: the engine creates or keeps them, no provider.
     if (!custom) {
       run.ops.set(args.name, old ? "same" : "create");
-      this.record({ ...base, id: undefined, inputs: args.inputs, outputs: {} });
+      this.record({ ...base, id: undefined, inputs: args.inputs as PropertyMap, outputs: {} });
       return { id: undefined, outputs: {} };
     }
 
     // The goal's inputs as the engine sees them: an unknown in preview is UNKNOWN.
-    const goal = fromSdk(args.inputs);
+    const goal = fromSdk(args.inputs) as PropertyMap;
 
     // continueStepsFromImport, Case 1 "recreating": a delete-before-replace chain already deleted
     // this resource as a dependent; seen again, it is a replacement (a create, no diff), checked
@@ -262,73 +288,138 @@ export class UpdateEngine {
     // generateStepsFromDiff: a trigger that fires skips the provider's Diff ("Return that there is
     // a diff, but don't fill in any details"): no replace keys, no DeleteBeforeReplace answer.
     const triggerReplace = shouldTriggerReplace(trigger, old.replacementTrigger);
+    // sg.diff: "Check if this resource should be replaced because any resource in its ReplaceWith
+    // list is being replaced": a replace blamed on replaceWith, without asking the provider.
+    const replacedWith = (registration.replaceWith ?? []).some((urn) => run.replaced.has(urn));
     const diff: InputDiff = triggerReplace
       ? { changedKeys: [], replaceKeys: [], deleteBeforeReplace: false }
-      : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, given IgnoreChanges.
-        diffInputs(args.type, args.name, priorState(old), inputs, ignoreChanges);
+      : replacedWith
+        ? { changedKeys: ["replaceWith"], replaceKeys: ["replaceWith"], deleteBeforeReplace: false }
+        : // generateStepsFromDiff → sg.diff → diffResource: the provider's Diff, with IgnoreChanges.
+          diffInputs(args.type, args.name, priorState(old), inputs, ignoreChanges);
+    // continueStepsFromDiff: `if diff.Changes == DiffSome || old.PendingReplacement`, then `if
+    // diff.Replace() || triggerReplace || old.PendingReplacement`: a resource a broken chain
+    // already deleted is replaced, whatever the diff says.
+    const pending = old.pendingReplacement === true;
 
     // continueStepsFromDiff: no changes but InitErrors on the old state ("If resource was
     // unchanged, but there were initialization errors, generate an empty update step to attempt
     // to 'continue' awaiting initialization"): an update step, which clears the errors.
-    if (!triggerReplace && diff.changedKeys.length === 0 && old.initErrors?.length) {
-      const outputs = await this.step("update", args.name, () =>
-        run.dryRun
-          ? this.preview("update", args.type, args.name, inputs, old)
-          : this.provider.update(old, inputs, diff),
-      );
+    if (!pending && !triggerReplace && diff.changedKeys.length === 0 && old.initErrors?.length) {
       run.ops.set(args.name, "update");
       run.keys[args.name] = [];
-      this.record({ ...base, id: old.id, inputs, outputs });
-      return toSdk({ id: old.id, outputs });
+      return this.updateStep(base, old, inputs, diff);
     }
 
     // continueStepsFromDiff: no changes → a same step; the old outputs, no provider call.
-    if (!triggerReplace && diff.changedKeys.length === 0) {
+    if (!pending && !triggerReplace && diff.changedKeys.length === 0) {
       run.ops.set(args.name, "same");
       this.record({ ...base, id: old.id, inputs, outputs: old.outputs });
       return toSdk({ id: old.id, outputs: old.outputs });
     }
 
     // continueStepsFromDiff: DiffSome without replace keys → an update step.
-    if (!triggerReplace && diff.replaceKeys.length === 0) {
-      const outputs = await this.step("update", args.name, () =>
-        run.dryRun
-          ? this.preview("update", args.type, args.name, inputs, old)
-          : this.provider.update(old, inputs, diff),
-      );
+    if (!pending && !triggerReplace && diff.replaceKeys.length === 0) {
       run.ops.set(args.name, "update");
       run.keys[args.name] = diff.changedKeys;
-      this.record({ ...base, id: old.id, inputs, outputs });
-      return toSdk({ id: old.id, outputs });
+      return this.updateStep(base, old, inputs, diff);
     }
 
     run.ops.set(args.name, "replace");
+    run.replaced.add(urn);
     // The engine blames no property when the trigger fires; the harness names the trigger.
-    run.keys[args.name] = triggerReplace ? ["replacementTrigger"] : diff.replaceKeys;
+    run.keys[args.name] = triggerReplace
+      ? ["replacementTrigger"]
+      : pending && diff.replaceKeys.length === 0
+        ? ["pendingReplacement"]
+        : diff.replaceKeys;
     // continueStepsFromDiff, on any replacement: "we need to recompute the default values", so
     // prov.Check runs again on goal.Properties, the program's own inputs: an ignored property's
     // new value (the fresh envs) goes into the replacement.
     inputs = this.provider.check(args.type, args.name, goal);
     if (chooseDeleteBeforeReplace(diff, registration.deleteBeforeReplace)) {
       // continueStepsFromDiff, deleteBeforeReplace: first the dependents that
-      // calculateDependentReplacements finds, in reverse dependency order, then the resource
+      // calculateDependentReplacements finds, then those whose replaceWith names this resource
+      // (findResourcesReplacedWith, v3.207.0), all deleted in reverse order, then the resource
       // itself (DeleteReplacementSteps), then the CreateReplacementStep.
-      const dependents = this.dependentReplacements(old);
+      const dependents = [...this.dependentReplacements(old), ...this.replacedWith(old.urn)];
       for (const dependent of [...dependents].reverse()) {
         // "If we already deleted this resource due to some other DBR, don't do it again."
         if (run.deleted.has(dependent.urn)) continue;
+        // A dependent an earlier chain already deleted (pending replacement) gets its delete
+        // again: DeleteStep.Apply has no check for it, so the provider's Delete meets an object
+        // that is gone.
         run.deleted.add(dependent.urn);
         await this.remove("delete-replaced", dependent);
+        run.deletedForReplacement.add(dependent.urn);
       }
       run.deleted.add(old.urn);
-      await this.remove("delete-replaced", old);
+      // "If the resource is already pending replacement we don't need to emit any step."
+      if (!pending) await this.remove("delete-replaced", old);
+      run.deletedForReplacement.add(old.urn);
       return this.createStep("create-replacement", base, inputs, old);
     }
 
+    if (pending) {
+      throw new Error(
+        `harness: ${old.name} is pending replacement and replaced create-before-delete: the ` +
+          `engine would delete an object already gone; not modelled`,
+      );
+    }
     // Create-before-delete: the CreateReplacementStep now; the old resource's delete step "is
     // generated later on, after all creates/updates finish" (GenerateDeletes).
     run.replacedOlds.push(old);
     return this.createStep("create-replacement", base, inputs, old);
+  }
+
+  /**
+   * An update step (step.go `UpdateStep.Apply`): the provider's Update, or its preview in a dry
+   * run. An Update that fails after the object exists (the provider's InitializationError) still
+   * records the new inputs and the outputs the provider returned, with InitErrors (StatusPartial
+   * Failure: `s.new.InitErrors = initErr.Reasons`, `s.new.Outputs = resp.Properties`), then fails
+   * the step; the next run with nothing changed makes the empty update that clears them.
+   */
+  private async updateStep(
+    base: Omit<ResourceState, "id" | "inputs" | "outputs">,
+    old: ResourceState,
+    inputs: PropertyMap,
+    diff: InputDiff,
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
+    const run = this.current();
+    try {
+      const outputs = await this.step("update", base.name, () =>
+        run.dryRun
+          ? this.preview("update", base.type, base.name, inputs, old)
+          : this.provider.update(old, inputs, diff),
+      );
+      this.record({ ...base, id: old.id, inputs, outputs });
+      return toSdk({ id: old.id, outputs });
+    } catch (error) {
+      if (error instanceof InitializationError) {
+        this.record({
+          ...base,
+          id: old.id,
+          inputs,
+          outputs: error.outputs,
+          initErrors: error.reasons,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * findResourcesReplacedWith (step_generator.go, v3.207.0; findDependentCascadeReplacements
+   * after v3.259.0): every resource, registered this run or in the old state, whose replaceWith
+   * names `urn`.
+   */
+  private replacedWith(urn: string): ResourceState[] {
+    const run = this.current();
+    const found = new Map<string, ResourceState>();
+    for (const state of [...this.next, ...run.olds.values()]) {
+      if (!found.has(state.urn) && state.replaceWith?.includes(urn)) found.set(state.urn, state);
+    }
+    return [...found.values()];
   }
 
   /**
@@ -340,9 +431,9 @@ export class UpdateEngine {
   private async createStep(
     op: "create" | "create-replacement",
     base: Omit<ResourceState, "id" | "inputs" | "outputs">,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
-  ): Promise<{ id: string | undefined; outputs: Record<string, any> }> {
+  ): Promise<{ id: string | undefined; outputs: PropertyMap }> {
     if (this.current().dryRun) {
       const outputs = await this.step(op, base.name, () =>
         this.preview("create", base.type, base.name, inputs, old),
@@ -428,8 +519,28 @@ export class UpdateEngine {
     return toReplace;
   }
 
+  /** The old states in dependency order (DependencyGraph walks them so: dependencies first). */
   private snapshotOrder(run: RunContext): ResourceState[] {
-    return [...run.olds.values()];
+    const states = [...run.olds.values()];
+    const sorted: ResourceState[] = [];
+    const placed = new Set<string>();
+    const edges = (state: ResourceState) => [
+      state.parent,
+      ...state.dependencies,
+      ...Object.values(state.propertyDependencies).flat(),
+      ...(state.replaceWith ?? []),
+    ];
+    while (sorted.length < states.length) {
+      const next = states.find(
+        (state) =>
+          !placed.has(state.urn) &&
+          edges(state).every((urn) => placed.has(urn) || !run.olds.has(urn)),
+      );
+      if (!next) throw new Error("harness: a dependency cycle in the old state");
+      sorted.push(next);
+      placed.add(next.urn);
+    }
+    return sorted;
   }
 
   /**
@@ -440,16 +551,37 @@ export class UpdateEngine {
   async finishRun(): Promise<Plan> {
     const run = this.current();
     try {
-      const condemned: ResourceState[] = [...run.replacedOlds];
+      const condemned: ResourceState[] = [...run.replacedOlds, ...run.pendingDeletes];
       for (const old of run.olds.values()) {
         if (!run.registered.has(old.urn) && !run.deleted.has(old.urn)) {
-          condemned.push(old);
           run.ops.set(old.name, "delete");
+          // GenerateDeletes: a resource pending replacement is gone already, so it only leaves
+          // the state (RemovePendingReplaceStep, no provider call).
+          if (!old.pendingReplacement) condemned.push(old);
         }
       }
-      await this.deleteInDependencyOrder(condemned, (state) =>
-        run.replacedOlds.includes(state) ? "delete-replaced" : "delete",
-      );
+      const pendingDelete = (state: ResourceState) =>
+        run.replacedOlds.includes(state) || run.pendingDeletes.includes(state);
+      const deleted = new Set<ResourceState>();
+      try {
+        await this.deleteInDependencyOrder(
+          condemned,
+          (state) => (pendingDelete(state) ? "delete-replaced" : "delete"),
+          (state) => deleted.add(state),
+        );
+      } catch (error) {
+        // A delete that failed: the state keeps this run's resources and whatever is left to
+        // delete (each finished step is in the snapshot).
+        if (!run.dryRun) {
+          this.snapshot = [
+            ...this.next,
+            ...condemned
+              .filter((state) => !deleted.has(state))
+              .map((state) => (pendingDelete(state) ? { ...state, delete: true } : state)),
+          ];
+        }
+        throw error;
+      }
       // A preview changes nothing: the snapshot stays what the last `up` left.
       if (!run.dryRun) this.snapshot = this.next;
       return this.plan(run);
@@ -458,15 +590,28 @@ export class UpdateEngine {
     }
   }
 
-  /** A run that failed part-way: keep what exists in the state, so destroy still finds it. */
+  /**
+   * A run that failed part-way: the state keeps what exists, as the engine's snapshot does after
+   * each step: the resources this run recorded; the old ones it did not get to; those a
+   * delete-before-replace chain deleted and nothing re-created, marked pending replacement; and
+   * the old halves of create-before-delete replacements, marked for deletion beside their
+   * replacements (so the next run's olds are the replacements).
+   */
   abortRun(): void {
     const run = this.current();
-    const kept = new Map(this.next.map((state) => [state.urn, state]));
+    const kept: ResourceState[] = [...this.next];
+    const has = (urn: string) => kept.some((state) => state.urn === urn);
     for (const old of run.olds.values()) {
-      if (!kept.has(old.urn) && !run.deleted.has(old.urn)) kept.set(old.urn, old);
+      if (has(old.urn)) continue;
+      // A delete that failed leaves the object, and the state, as they were.
+      kept.push(
+        run.deletedForReplacement.has(old.urn) ? { ...old, pendingReplacement: true } : old,
+      );
     }
-    for (const old of run.replacedOlds) kept.set(`${old.urn}#replaced`, old);
-    this.snapshot = [...kept.values()];
+    for (const old of [...run.replacedOlds, ...run.pendingDeletes]) {
+      kept.push({ ...old, delete: true });
+    }
+    this.snapshot = kept;
     this.run = undefined;
   }
 
@@ -506,21 +651,24 @@ export class UpdateEngine {
     if (this.run) throw new Error("harness: refresh while a run is in progress");
     const changed: string[] = [];
     const gone: string[] = [];
-    const refreshed: ResourceState[] = [];
-    for (const state of this.snapshot) {
-      if (!state.custom) {
-        refreshed.push(state);
-        continue;
-      }
-      const outputs = await this.provider.read(state);
-      if (outputs === undefined) {
-        gone.push(state.name);
-        continue;
-      }
-      if (JSON.stringify(outputs) !== JSON.stringify(state.outputs)) changed.push(state.name);
-      refreshed.push({ ...state, outputs });
-    }
-    this.snapshot = refreshed;
+    // The engine runs the RefreshSteps in parallel.
+    const refreshed = await Promise.all(
+      this.snapshot.map(async (state): Promise<ResourceState | undefined> => {
+        // RefreshStep.Apply: "Component, provider, and pending-replace resources never change
+        // with a refresh".
+        if (!state.custom || state.pendingReplacement) return state;
+        const outputs = await this.provider.read(state);
+        if (outputs === undefined) {
+          gone.push(state.name);
+          return undefined;
+        }
+        if (JSON.stringify(outputs) !== JSON.stringify(state.outputs)) changed.push(state.name);
+        // `var initErrors []string`, set only from the Read's own InitErrors: a refresh clears
+        // the errors a failed create or update left.
+        return { ...state, outputs, initErrors: undefined };
+      }),
+    );
+    this.snapshot = refreshed.filter((state): state is ResourceState => state !== undefined);
     return { changed: changed.sort(), gone: gone.sort() };
   }
 
@@ -532,7 +680,8 @@ export class UpdateEngine {
     let remaining = [...condemned];
     while (remaining.length > 0) {
       const urns = new Set(remaining.map((state) => state.urn));
-      // ScheduleDeletes: an antichain of resources no remaining resource depends on, in parallel.
+      // ScheduleDeletes: an antichain of resources no remaining resource depends on, in parallel
+      // (DependencyGraph edges: parent, dependencies, property dependencies, replaceWith).
       const ready = remaining.filter(
         (state) =>
           !remaining.some(
@@ -540,7 +689,8 @@ export class UpdateEngine {
               other !== state &&
               (other.parent === state.urn ||
                 other.dependencies.includes(state.urn) ||
-                Object.values(other.propertyDependencies).flat().includes(state.urn)),
+                Object.values(other.propertyDependencies).flat().includes(state.urn) ||
+                (other.replaceWith ?? []).includes(state.urn)),
           ),
       );
       if (ready.length === 0) {
@@ -548,7 +698,8 @@ export class UpdateEngine {
       }
       await Promise.all(
         ready.map(async (state) => {
-          if (state.custom) await this.remove(op(state), state);
+          // A resource pending replacement is gone already: it only leaves the state.
+          if (state.custom && !state.pendingReplacement) await this.remove(op(state), state);
           onDeleted(state);
         }),
       );
@@ -578,13 +729,13 @@ export class UpdateEngine {
  * elements": a property the old inputs lack keeps its new value.
  */
 export function processIgnoreChanges(
-  inputs: Record<string, any>,
-  oldInputs: Record<string, any>,
+  inputs: PropertyMap,
+  oldInputs: PropertyMap,
   ignoreChanges: readonly string[],
-): Record<string, any> {
+): PropertyMap {
   const processed = { ...inputs };
   for (const key of ignoreChanges) {
-    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key];
+    if (key in oldInputs && key in inputs) processed[key] = oldInputs[key] as unknown;
   }
   return processed;
 }
@@ -604,7 +755,7 @@ export function shouldTriggerReplace(
 }
 
 /** The mock runtime's inputs as the engine sees them: the SDK's `unknown` (preview) is UNKNOWN. */
-function fromSdk(value: any): any {
+function fromSdk(value: unknown): unknown {
   if (pulumi.isUnknown(value)) return UNKNOWN;
   if (Array.isArray(value)) return value.map(fromSdk);
   if (typeof value === "object" && value !== null) {
@@ -614,8 +765,8 @@ function fromSdk(value: any): any {
 }
 
 /** Outputs for the mock runtime: UNKNOWN goes back as the SDK's `unknown`. */
-function toSdk(result: { id: string | undefined; outputs: Record<string, any> }) {
-  const walk = (value: any): any => {
+function toSdk(result: { id: string | undefined; outputs: PropertyMap }) {
+  const walk = (value: unknown): unknown => {
     if (value === UNKNOWN) return pulumi.unknown;
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value === "object" && value !== null) {
@@ -623,5 +774,5 @@ function toSdk(result: { id: string | undefined; outputs: Record<string, any> })
     }
     return value;
   };
-  return { id: result.id, outputs: walk(result.outputs) as Record<string, any> };
+  return { id: result.id, outputs: walk(result.outputs) as PropertyMap };
 }

@@ -60,9 +60,10 @@ export function validatePulumiVersionRange(range: string, engineVersion: string)
 export function modelRequirePulumiVersion(
   engineVersion: string = MODELLED_PULUMI_VERSION,
 ): () => void {
+  type Check = { requirePulumiVersion: typeof pulumi.runtime.requirePulumiVersion };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings");
-  const runtime = pulumi.runtime as any;
+  const settings = require("@pulumi/pulumi/runtime/settings") as Check;
+  const runtime = pulumi.runtime as Check;
   const originals = {
     settings: settings.requirePulumiVersion,
     runtime: runtime.requirePulumiVersion,

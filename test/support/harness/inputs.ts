@@ -8,12 +8,13 @@ import type { Shape } from "./resources/types";
 export { CONTAINER } from "./resources/container";
 export { IMAGE } from "./resources/image";
 export { NETWORK } from "./resources/network";
+export { VOLUME } from "./resources/volume";
 
 /** Throws on the first input the harness can't honour, naming its path, e.g. `ports[0].foo`. */
 export function assertImplemented(type: string, name: string, inputs: Record<string, unknown>) {
   const shape = resourceModule(type, name).inputs;
   const walk = (value: unknown, allowed: Shape, path: string) => {
-    const items = Array.isArray(value) ? value : [value];
+    const items: unknown[] = Array.isArray(value) ? value : [value];
     items.forEach((item, index) => {
       if (typeof item !== "object" || item === null) return;
       const at = Array.isArray(value) ? `${path}[${index}]` : path;

@@ -8,7 +8,16 @@ import { assertImplemented } from "./inputs";
 import { resourceModule } from "./resources";
 import { contextResolver, type ContextResolver } from "./resources/image";
 import type { MemoryContext } from "./resources/types";
+import { planned } from "./terraformSchema";
 import type { InputDiff } from "./updateRules";
+import type { PropertyMap } from "./propertyMap";
+
+/** An object on the pretend engine, with the outputs its last create or update reported. */
+export interface LiveObject {
+  type: string;
+  name: string;
+  outputs: PropertyMap;
+}
 
 export interface ProviderCall {
   op: "create" | "update" | "delete";
@@ -19,7 +28,7 @@ export interface ProviderCall {
 export class MemoryProvider implements Provider {
   readonly calls: ProviderCall[] = [];
   /** What exists on the pretend engine, by id. */
-  readonly live = new Map<string, { type: string; name: string }>();
+  readonly live = new Map<string, LiveObject>();
   private sequence = 0;
   private nextHost = 10;
   /** Where each build context is read from (tests point one at an edited copy). */
@@ -29,13 +38,13 @@ export class MemoryProvider implements Provider {
     resolveContext: (p) => this.resolveContext(p),
   };
 
-  check(type: string, name: string, inputs: Record<string, any>) {
+  check(type: string, name: string, inputs: PropertyMap) {
     assertImplemented(type, name, inputs);
     const module = resourceModule(type, name);
     return module.check ? module.check(inputs, this.resolveContext) : inputs;
   }
 
-  async create(type: string, name: string, inputs: Record<string, any>) {
+  async create(type: string, name: string, inputs: PropertyMap) {
     const module = resourceModule(type, name);
     const id = `${name}-${++this.sequence}`;
     this.calls.push({ op: "create", name, id });
@@ -45,19 +54,21 @@ export class MemoryProvider implements Provider {
         throw new Error(`${inputs.name} already exists (Conflict)`);
       }
     }
-    this.live.set(id, { type, name: inputs.name ?? name });
-    return { id, outputs: module.memory.create(this.context, inputs) };
+    const outputs = module.memory.create(this.context, inputs, id);
+    this.live.set(id, { type, name: (inputs.name as string | undefined) ?? name, outputs });
+    return { id, outputs };
   }
 
-  async update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff) {
+  async update(old: ResourceState, inputs: PropertyMap, diff: InputDiff) {
     const module = resourceModule(old.type, old.name);
     this.calls.push({ op: "update", name: old.name, id: old.id! });
-    for (const key of diff.changedKeys) {
-      if (module.rules.properties[key] === "replace") {
-        throw new Error(`${old.name}: "${key}" forces a replacement, not an update`);
-      }
+    if (diff.replaceKeys.length > 0) {
+      throw new Error(`${old.name}: "${diff.replaceKeys[0]}" forces a replacement, not an update`);
     }
-    return module.memory.update(old, inputs, diff);
+    const outputs = module.memory.update(old, inputs, diff);
+    const live = this.live.get(old.id!);
+    if (live) live.outputs = outputs;
+    return outputs;
   }
 
   /**
@@ -69,12 +80,15 @@ export class MemoryProvider implements Provider {
     operation: "create" | "update",
     type: string,
     name: string,
-    inputs: Record<string, any>,
+    inputs: PropertyMap,
     old: ResourceState | undefined,
   ) {
     const module = resourceModule(type, name);
     if (module.memory.preview) return module.memory.preview(this.context, operation, inputs);
-    return operation === "update" && old ? { ...old.outputs, ...inputs } : { ...inputs };
+    const prior = operation === "update" ? old?.outputs : undefined;
+    // With a schema: the SDK's planned state (ProposedNew with the defaults filled in).
+    if (module.rules.schema) return planned(module.rules.schema, prior, inputs);
+    return prior ? { ...prior, ...inputs } : { ...inputs };
   }
 
   /** Nothing drifts on the pretend engine: a refresh reads back what is in the state. */
@@ -84,6 +98,12 @@ export class MemoryProvider implements Provider {
 
   async delete(state: ResourceState) {
     this.calls.push({ op: "delete", name: state.name, id: state.id! });
+    // Docker answers 404 for an object that is gone, and the provider's delete fails on it.
+    if (!this.live.has(state.id!)) throw new Error(`${state.name}: no such object ${state.id}`);
+    const refusal = resourceModule(state.type, state.name).memory.refusesDelete?.(state, [
+      ...this.live.values(),
+    ]);
+    if (refusal) throw new Error(refusal);
     this.live.delete(state.id!);
   }
 }

@@ -5,9 +5,9 @@
 // pkg/resource/deploy/source_eval.go `RegisterResource`) that step_generator.go acts on.
 //
 // Modelled (engine.ts): parent, dependsOn and property dependencies, deleteBeforeReplace,
-// ignoreChanges, replacementTrigger, and `version` as far as it names the provider the harness
-// models. Everything else set to a non-default value makes the harness throw, naming the option:
-// a plan must never look right because an option was dropped on the floor.
+// ignoreChanges, replacementTrigger, replaceWith, and `version` as far as it names the provider
+// the harness models. Everything else set to a non-default value makes the harness throw, naming
+// the option: a plan must never look right because an option was dropped on the floor.
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { UNKNOWN } from "./updateRules";
@@ -28,6 +28,13 @@ export interface ModelledOptions {
   ignoreChanges: string[];
   /** `replacementTrigger`, or undefined when unset or null ("Nulls mean no trigger"). */
   replacementTrigger: ReplacementTrigger | undefined;
+  /**
+   * `replaceWith`: URNs of the resources whose replacement replaces this one too (pulumi/pulumi
+   * v3.207.0, #20693): step_generator.go `diff` replaces it when one of them is being replaced, and
+   * `continueStepsFromDiff` puts it into that resource's delete-before-replace chain
+   * (`findResourcesReplacedWith`), so it is deleted before them.
+   */
+  replaceWith: string[];
   /**
    * `aliases`, as the `type::name` each one names. They only matter when one names a resource in
    * the old state (step_generator.go `generateAliases` / `getOldResource` then carry that state over
@@ -71,7 +78,6 @@ export function readResourceOptions(req: RegisterResourceRequest): ModelledOptio
   if (req.getProtect() === true) refuse("protect", true);
   if (req.getRetainondelete() === true) refuse("retainOnDelete", true);
   if (req.getDeletedwith() !== "") refuse("deletedWith", req.getDeletedwith());
-  if (list(req.getReplaceWithList())) refuse("replaceWith", req.getReplaceWithList());
   if (list(req.getReplaceonchangesList())) {
     // step_generator.go applyReplaceOnChanges, in continueStepsFromDiff and in
     // calculateDependentReplacements: not modelled.
@@ -114,6 +120,8 @@ export function readResourceOptions(req: RegisterResourceRequest): ModelledOptio
   return {
     ignoreChanges: readIgnoreChanges(req.getIgnorechangesList(), resource),
     replacementTrigger: readReplacementTrigger(req.getReplacementTrigger()?.toJavaScript()),
+    // runtime/resource.js sends the URNs; unset is an empty list.
+    replaceWith: [...req.getReplaceWithList()],
     aliases: aliasTargets(req),
   };
 }
@@ -159,8 +167,7 @@ function readIgnoreChanges(paths: string[], resource: string): string[] {
 export function readReplacementTrigger(serialized: unknown): ReplacementTrigger | undefined {
   if (serialized === undefined || serialized === null) return undefined;
   let secret = false;
-  const { specialSigKey, specialSecretSig, specialOutputValueSig, unknownValue } =
-    pulumi.runtime as any;
+  const { specialSigKey, specialSecretSig, specialOutputValueSig, unknownValue } = pulumi.runtime;
   const walk = (value: unknown): unknown => {
     if (value === unknownValue) return UNKNOWN;
     if (Array.isArray(value)) return value.map(walk);
@@ -176,7 +183,9 @@ export function readReplacementTrigger(serialized: unknown): ReplacementTrigger 
       return "value" in object ? walk(object.value) : UNKNOWN;
     }
     if (signature !== undefined) {
-      throw new Error(`harness: a replacementTrigger holding ${String(signature)} is not modelled`);
+      throw new Error(
+        `harness: a replacementTrigger holding ${JSON.stringify(signature)} is not modelled`,
+      );
     }
     return Object.fromEntries(Object.entries(object).map(([key, child]) => [key, walk(child)]));
   };

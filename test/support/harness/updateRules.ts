@@ -2,22 +2,25 @@
 // in-place update, or a replacement. Pure functions over each type's schema rules (the `rules` of
 // its module in resources/), so unit tests can check them without an engine. Sources:
 //
-// - Container and Network are bridged from kreuzwerker/terraform-provider-docker
+// - Container, Network, Service and Secret are bridged from kreuzwerker/terraform-provider-docker
 //   (pulumi/pulumi-docker provider/resources.go). The bridge's Diff (pulumi/pulumi-terraform-bridge
-//   pkg/tfbridge/provider.go, `Provider.Diff`) asks Terraform for a plan and reports every
-//   top-level property whose attribute is `ForceNew` as a replace key; any other change is an
-//   update, which Terraform applies with the resource's UpdateContext.
+//   pkg/tfbridge/provider.go, `Provider.Diff`) asks Terraform for a plan and replaces the resource
+//   when an attribute diff RequiresNew; any other change is an update, which Terraform applies
+//   with the resource's UpdateContext. Service and Secret give their Terraform schema and get the
+//   SDK's own diff (terraformSchema.ts); Container and Network, flat, are diffed per top-level
+//   property.
 // - Image is native to pulumi-docker (provider/provider.go): `Check` adds `build.contextDigest`,
 //   `Diff` compares old and new inputs and never asks for a replacement.
 import type { ResourceState } from "./engine";
 import { resourceModule } from "./resources";
+import { diffResource, UNKNOWN } from "./terraformSchema";
 
 /**
  * A value the engine does not know yet. calculateDependentReplacements (pulumi/pulumi
  * pkg/resource/deploy/step_generator.go) puts it in place of every input that came from a
  * resource about to be replaced, then asks the provider's Diff whether that forces a replacement.
  */
-export const UNKNOWN = Symbol("unknown");
+export { UNKNOWN };
 
 export interface InputDiff {
   /** Top-level properties whose value changed. */
@@ -54,7 +57,7 @@ function isZero(value: unknown): boolean {
     return true;
   }
   if (Array.isArray(value)) return value.length === 0;
-  return typeof value === "object" && Object.keys(value as object).length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 /** Whether a value is or holds UNKNOWN anywhere. */
@@ -64,36 +67,6 @@ export function containsUnknown(value: unknown): boolean {
   if (typeof value === "object" && value !== null)
     return Object.values(value).some(containsUnknown);
   return false;
-}
-
-/** The value at a dotted path below `value` (undefined where the path ends early). */
-function valueAt(value: unknown, path: string): unknown {
-  return path
-    .split(".")
-    .reduce<unknown>(
-      (at, step) =>
-        typeof at === "object" && at !== null ? (at as Record<string, unknown>)[step] : undefined,
-      value,
-    );
-}
-
-/**
- * True when a ForceNew attribute nested below `key` changed, or became unknown (terraform-plugin-sdk
- * schema.go `finalizeDiff`: RequiresNew when ForceNew and the new value is computed). Nested lists
- * here are Terraform sets (networks_advanced, hosts): compared without their order.
- */
-function nestedForceNewChanged(
-  rules: { forceNewPaths?: Record<string, readonly string[]> },
-  key: string,
-  before: unknown,
-  after: unknown,
-): boolean {
-  return (rules.forceNewPaths?.[key] ?? []).some((path) => {
-    const next = valueAt(after, path);
-    return (
-      containsUnknown(next) || canonical(valueAt(before, path), true) !== canonical(next, true)
-    );
-  });
 }
 
 /**
@@ -127,6 +100,7 @@ export function diffInputs(
   ignoreChanges: readonly string[] = [],
 ): InputDiff {
   const { rules, inputs } = resourceModule(type, name);
+  if (rules.schema) return diffBySchema(type, name, rules.schema, olds, news, ignoreChanges, rules);
   const changedKeys: string[] = [];
   const replaceKeys: string[] = [];
   const oldInputKeys = Object.keys(olds).filter((key) => key in inputs);
@@ -160,12 +134,45 @@ export function diffInputs(
     // An unknown value for a ForceNew attribute: Terraform plans a replacement
     // (hashicorp/terraform-plugin-sdk helper/schema/schema.go `Schema.finalizeDiff`:
     // `RequiresNew = Old != New || NewComputed` when ForceNew).
-    if (rule === "replace" || nestedForceNewChanged(rules, key, before, after)) {
-      replaceKeys.push(key);
-    }
+    if (rule === "replace") replaceKeys.push(key);
   }
   return {
     changedKeys,
+    replaceKeys,
+    deleteBeforeReplace: rules.deleteBeforeReplace(news),
+  };
+}
+
+/**
+ * The diff of a resource whose module gives its Terraform schema: the SDK's attribute diffs
+ * (terraformSchema.ts), each blamed on its top-level property; any RequiresNew makes a
+ * replacement (pkg/tfbridge/provider.go `Diff`: `replaceDecision := diff.RequiresNew()`). An
+ * ignored property's attribute diffs are dropped (pkg/tfshim/sdk-v2 `processIgnoreChanges`).
+ */
+function diffBySchema(
+  type: string,
+  name: string,
+  schema: NonNullable<ReturnType<typeof resourceModule>["rules"]["schema"]>,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  ignoreChanges: readonly string[],
+  rules: ReturnType<typeof resourceModule>["rules"],
+): InputDiff {
+  for (const key of Object.keys(news)) {
+    if (news[key] !== undefined && !(key in schema)) {
+      throw new Error(
+        `harness: ${type} input "${key}" of ${name} is not in the harness's schema of it; add ` +
+          `it to its module in test/support/harness/resources/, citing the provider`,
+      );
+    }
+  }
+  const diffs = diffResource(schema, olds, news).filter(
+    (diff) => !ignoreChanges.includes(diff.property),
+  );
+  const unique = (keys: string[]) => [...new Set(keys)].sort();
+  const replaceKeys = unique(diffs.filter((d) => d.requiresNew).map((d) => d.property));
+  return {
+    changedKeys: unique(diffs.map((d) => d.property)),
     replaceKeys,
     deleteBeforeReplace: rules.deleteBeforeReplace(news),
   };

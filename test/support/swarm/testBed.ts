@@ -12,6 +12,7 @@
 //   ... bed.manager (dockerode), bed.managerHost (DOCKER_HOST), bed.registry, bed.nodes ...
 //   expect(await bed.remove()).toEqual([]);
 import Docker from "dockerode";
+import { listNodes } from "../harness/resources/engineApi";
 import { ensureTestbedImage, TESTBED_IMAGES } from "./images";
 import {
   NODE_API_PORT,
@@ -92,7 +93,7 @@ export async function removeTestbedFromHost(host: Docker): Promise<string[]> {
 }
 
 /** Something already gone (404) is what removal wants; anything else is an error. */
-function ignoreGone(error: { statusCode?: number }): void {
+function ignoreGone(error: Error & { statusCode?: number }): void {
   if (error.statusCode !== 404) throw error;
 }
 
@@ -191,9 +192,9 @@ export class SwarmTestBed {
 
   /** The swarm's view of a node: "ready", "down", "unknown" or "disconnected". */
   async nodeState(name: string): Promise<string | undefined> {
-    const nodes = await this.manager.listNodes();
-    const node = nodes.find((candidate) => candidate.Description?.Hostname === name);
-    return node?.Status?.State;
+    const nodes = await listNodes(this.manager);
+    const node = nodes.find((candidate) => candidate.Description.Hostname === name);
+    return node?.Status.State;
   }
 
   /** Waits until the manager reports the node in that state; returns the seconds it took. */
@@ -367,7 +368,8 @@ async function formSwarm(bed: SwarmTestBed): Promise<void> {
     DefaultAddrPool: [SWARM_OVERLAY_POOL],
     SubnetSize: 24,
   });
-  const swarm = await manager.api.swarmInspect();
+  // The Engine API's SwarmInspect answer, the field read here; dockerode types it `any`.
+  const swarm = (await manager.api.swarmInspect()) as { JoinTokens: { Worker: string } };
   await Promise.all(
     workers.map((worker) =>
       worker.api.swarmJoin({

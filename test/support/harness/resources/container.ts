@@ -13,6 +13,7 @@ import {
   type LabelInput,
 } from "./engineApi";
 import { InitializationError, type DockerContext, type ResourceModule } from "./types";
+import type { PropertyMap } from "../propertyMap";
 
 export const CONTAINER = "docker:index/container:Container";
 
@@ -49,6 +50,8 @@ export interface ContainerInputs {
   cpus?: string;
   logDriver?: string;
   logOpts?: Record<string, string>;
+  uploads?: { file: string; content?: string; permissions?: string; executable?: boolean }[];
+  volumes?: { volumeName?: string; containerPath: string; readOnly?: boolean }[];
 }
 
 /** The mounts the harness implements: tmpfs only (no bind or volume source, no options of theirs). */
@@ -173,14 +176,14 @@ export function nanoCpusAsDecimal(nano: number): string {
 export async function readContainer(
   docker: Docker,
   id: string,
-  prior: Record<string, any>,
-): Promise<Record<string, any> | undefined> {
+  prior: PropertyMap,
+): Promise<PropertyMap | undefined> {
   // fetchDockerContainer: ContainerList(all) and a match on the id, so any other error fails.
   const listed = await docker.listContainers({ all: true, filters: { id: [id] } });
   if (!listed.some((summary) => summary.Id === id)) return undefined;
   const info = await docker.getContainer(id).inspect();
   const running = info.State.Running;
-  const outputs: Record<string, any> = { ...prior };
+  const outputs: PropertyMap = { ...prior };
   if (prior.ports !== undefined && (running || prior.mustRun !== false)) {
     outputs.ports = flattenContainerPorts(info.NetworkSettings.Ports ?? {});
   }
@@ -308,7 +311,7 @@ export async function createContainer(
   inputs: ContainerInputs,
   extraLabels: Record<string, string>,
   waitCapSeconds: number | undefined,
-): Promise<{ id: string; outputs: Record<string, any> }> {
+): Promise<{ id: string; outputs: PropertyMap }> {
   const [firstNetwork, ...otherNetworks] = inputs.networksAdvanced ?? [];
   const endpoint = (n: NonNullable<ContainerInputs["networksAdvanced"]>[number]) => ({
     Aliases: n.aliases,
@@ -370,6 +373,14 @@ export async function createContainer(
         : undefined,
       NanoCpus: inputs.cpus ? Math.round(Number(inputs.cpus) * 1e9) : undefined,
       LogConfig: { Type: inputs.logDriver ?? "", Config: inputs.logOpts ?? {} },
+      // resource_docker_container_structures.go volumeSetToDockerVolumes (v4.5.0): a `volumes`
+      // entry with a volume_name becomes "<volume>:<container_path>:rw|ro" in HostConfig.Binds.
+      Binds: (inputs.volumes ?? []).map((volume) => {
+        if (!volume.volumeName) {
+          throw new Error("harness: a container volume without volumeName is not modelled");
+        }
+        return `${volume.volumeName}:${volume.containerPath}:${volume.readOnly ? "ro" : "rw"}`;
+      }),
     },
     NetworkingConfig: firstNetwork
       ? { EndpointsConfig: { [firstNetwork.name]: endpoint(firstNetwork) } }
@@ -377,6 +388,7 @@ export async function createContainer(
   });
   const id = container.id;
   try {
+    for (const upload of inputs.uploads ?? []) await uploadFile(container, upload);
     for (const network of otherNetworks) {
       await docker
         .getNetwork(network.name)
@@ -395,6 +407,55 @@ export async function createContainer(
   if (!outputs)
     throw new Error(`harness: container ${inputs.name} vanished right after its create`);
   return { id, outputs };
+}
+
+/**
+ * resourceDockerContainerCreate's `upload` loop (v4.5.0 resource_docker_container_funcs.go): each
+ * upload becomes a one-file tar (header Name = `file`, mode from `permissions`, else 0744 when
+ * `executable`, else 0644; no owner, so root) sent with CopyToContainer to "/" after the network
+ * connects and before the start. One of content, content_base64 or source must be set; the
+ * harness implements `content` only.
+ */
+async function uploadFile(
+  container: Docker.Container,
+  upload: NonNullable<ContainerInputs["uploads"]>[number],
+) {
+  if (upload.content === undefined) {
+    throw new Error(`harness: upload ${upload.file}: only \`content\` is modelled`);
+  }
+  const mode = upload.permissions
+    ? parseInt(upload.permissions, 8)
+    : upload.executable
+      ? 0o744
+      : 0o644;
+  await container
+    .putArchive(oneFileTar(upload.file, mode, upload.content), { path: "/" })
+    .catch((error: Error) => {
+      throw new Error(`Unable to upload volume content: ${error.message}`);
+    });
+}
+
+/** A POSIX ustar archive of one regular file (Go's archive/tar writes the same for the provider). */
+function oneFileTar(name: string, mode: number, content: string): Buffer {
+  const body = Buffer.from(content, "utf8");
+  const header = Buffer.alloc(512);
+  const path = name.replace(/^\/+/, "");
+  if (Buffer.byteLength(path) > 100) throw new Error(`harness: upload path too long: ${name}`);
+  const octal = (value: number, width: number) => value.toString(8).padStart(width - 1, "0") + "\0";
+  header.write(path, 0);
+  header.write(octal(mode, 8), 100);
+  header.write(octal(0, 8), 108); // uid
+  header.write(octal(0, 8), 116); // gid
+  header.write(octal(body.length, 12), 124);
+  header.write(octal(Math.floor(Date.now() / 1000), 12), 136);
+  header.write("        ", 148); // checksum field counts as spaces
+  header.write("0", 156); // regular file
+  header.write("ustar\u000000", 257);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  const padding = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([header, body, padding, Buffer.alloc(1024)]);
 }
 
 /** Creates a container (also outside the program: DockerHarness.runContainer), tracked. */
@@ -467,6 +528,8 @@ export const container: ResourceModule = {
     cpus: true,
     logDriver: true,
     logOpts: true,
+    uploads: { file: true, content: true, permissions: true, executable: true },
+    volumes: { volumeName: true, containerPath: true, readOnly: true },
   },
   // resource_docker_container.go `resourceDockerContainer` (ForceNew, Computed, TypeSet on each
   // attribute) and resource_docker_container_funcs.go `resourceDockerContainerUpdate`.
@@ -481,6 +544,10 @@ export const container: ResourceModule = {
       labels: "replace",
       networksAdvanced: "replace",
       ports: "replace",
+      // `upload` is ForceNew, and so is each of its fields ("The container is mutated once, and
+      // never updated later"); `volumes` too (v4.5.0 resource_docker_container.go).
+      uploads: "replace",
+      volumes: "replace",
       // The attrs list of resourceDockerContainerUpdate: restart goes through ContainerUpdate.
       restart: "container-update",
       mustRun: "must-run",
@@ -515,7 +582,9 @@ export const container: ResourceModule = {
       "securityOpts",
       "logDriver",
     ]),
-    sets: new Set(["envs", "labels", "mounts", "securityOpts"]),
+    // `mounts`, `security_opts`, `upload` and `volumes` are TypeSets as well
+    // (resource_docker_container.go).
+    sets: new Set(["envs", "labels", "mounts", "securityOpts", "uploads", "volumes"]),
     suppressDiff: {
       // resource_docker_container.go `user`: DiffSuppressFunc "treat "" as a no-op, which is
       // Docker's default value": Read sets the image's USER (e.g. node), a program that sets no
@@ -540,10 +609,11 @@ export const container: ResourceModule = {
     if (inputs.name === undefined) {
       throw new Error("harness: an auto-named docker.Container (no `name`) is not modelled");
     }
-    for (const mount of inputs.mounts ?? []) {
+    const { ports, mounts, capabilities } = inputs as Partial<ContainerInputs>;
+    for (const mount of mounts ?? []) {
       if (mount.type !== "tmpfs") {
         throw new Error(
-          `harness: a ${mount.type} mount (container ${inputs.name}) is not modelled`,
+          `harness: a ${String(mount.type)} mount (container ${String(inputs.name)}) is not modelled`,
         );
       }
     }
@@ -555,12 +625,12 @@ export const container: ResourceModule = {
       start: true,
       readOnly: false,
       ...inputs,
-      ...(inputs.mounts && { mounts: inputs.mounts.map(tmpfsMount) }),
-      ...(inputs.capabilities && {
-        capabilities: capabilitySets(inputs.capabilities.adds, inputs.capabilities.drops),
+      ...(mounts && { mounts: mounts.map(tmpfsMount) }),
+      ...(capabilities && {
+        capabilities: capabilitySets(capabilities.adds, capabilities.drops),
       }),
-      ...(inputs.ports && {
-        ports: inputs.ports.map((port: Record<string, unknown>) => ({
+      ...(ports && {
+        ports: ports.map((port) => ({
           ip: "0.0.0.0",
           protocol: "tcp",
           ...port,
@@ -580,7 +650,7 @@ export const container: ResourceModule = {
       let containerUpdated = false;
       for (const key of diff.changedKeys) {
         switch (container.rules.properties[key]) {
-          case "container-update":
+          case "container-update": {
             // resourceDockerContainerUpdate: at the first changed attribute of its attrs list,
             // one ContainerUpdate with the restart policy and the resources (memory in MBs *
             // 1024 * 1024, memory_swap only when set), then `break`: the other attributes went
@@ -588,16 +658,14 @@ export const container: ResourceModule = {
             // implement, go as their zero values, which ContainerUpdate leaves alone.
             if (containerUpdated) break;
             containerUpdated = true;
+            const { restart, memory, memorySwap } = inputs as ContainerInputs;
             await handle.update({
-              RestartPolicy: { Name: inputs.restart ?? "no" },
-              Memory: (inputs.memory ?? 0) * MiB,
-              ...(inputs.memorySwap
-                ? {
-                    MemorySwap: inputs.memorySwap > 0 ? inputs.memorySwap * MiB : inputs.memorySwap,
-                  }
-                : {}),
+              RestartPolicy: { Name: restart ?? "no" },
+              Memory: (memory ?? 0) * MiB,
+              ...(memorySwap ? { MemorySwap: memorySwap > 0 ? memorySwap * MiB : memorySwap } : {}),
             });
             break;
+          }
           case "must-run":
             // resourceDockerContainerUpdate: must_run false → true (the state's false, which
             // Read sets for a stopped container) starts the container.
@@ -621,19 +689,17 @@ export const container: ResourceModule = {
     },
     delete: (context, state) =>
       context.timed("teardown", () =>
-        removeContainer(context, state.id!, state.inputs.destroyGraceSeconds),
+        removeContainer(context, state.id!, (state.inputs as ContainerInputs).destroyGraceSeconds),
       ),
   },
   memory: {
     uniqueName: true,
     create: (context, inputs) => ({
       ...inputs,
-      networkDatas: (inputs.networksAdvanced ?? []).map(
-        (network: { name: string; ipv4Address?: string }) => ({
-          networkName: network.name,
-          ipAddress: network.ipv4Address ?? context.nextAddress(),
-        }),
-      ),
+      networkDatas: ((inputs as ContainerInputs).networksAdvanced ?? []).map((network) => ({
+        networkName: network.name,
+        ipAddress: network.ipv4Address ?? context.nextAddress(),
+      })),
       exitCode: null,
     }),
     update: (old, inputs, diff) =>

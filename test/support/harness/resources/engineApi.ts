@@ -16,16 +16,19 @@ export function durationNs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const units: Record<string, number> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, ns: 1 };
   let total = 0;
-  const rest = value.replace(/(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)/g, (_, amount, unit) => {
-    total += Number(amount) * units[unit];
-    return "";
-  });
+  const rest = value.replace(
+    /(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)/g,
+    (_, amount: string, unit: string) => {
+      total += Number(amount) * units[unit];
+      return "";
+    },
+  );
   if (rest !== "") throw new Error(`harness: ${JSON.stringify(value)} is not a duration`);
   return total;
 }
 
 export async function logTail(container: Docker.Container, lines = 40): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines })) as Buffer;
+  const buffer = await container.logs({ stdout: true, stderr: true, tail: lines });
   // Without a TTY the engine multiplexes stdout/stderr in 8-byte-header frames; strip them.
   const text: string[] = [];
   for (let at = 0; at + 8 <= buffer.length;) {
@@ -36,16 +39,16 @@ export async function logTail(container: Docker.Container, lines = 40): Promise<
   return text.join("").trimEnd();
 }
 
-export function ignoreMissing(error: { statusCode?: number }) {
+export function ignoreMissing(error: Error & { statusCode?: number }) {
   if (error.statusCode !== 404) throw error;
 }
 
 /** 304: already stopped; 404: already gone. */
-export function ignoreStopped(error: { statusCode?: number }) {
+export function ignoreStopped(error: Error & { statusCode?: number }) {
   if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
 }
 
-export function ignoreNotModified(error: { statusCode?: number }) {
+export function ignoreNotModified(error: Error & { statusCode?: number }) {
   if (error.statusCode !== 304) throw error;
 }
 
@@ -93,6 +96,24 @@ export async function waitForState(
   }
 }
 
+/**
+ * The StateChangeConf terraform-provider-docker v4.5.0 puts around removing a network
+ * (resource_docker_network_funcs.go resourceDockerNetworkDelete) and a volume
+ * (resource_docker_volume.go resourceDockerVolumeDelete), the same constants in both: Delay 2 s,
+ * MinTimeout 5 s, Timeout 30 s (and the SDK's 10 s ceiling). A test may shorten the 30 s
+ * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
+ */
+export function removalWait(timeoutSeconds: number) {
+  const scale = timeoutSeconds / 30;
+  return {
+    delaySeconds: 2 * scale,
+    minTimeoutSeconds: 5 * scale,
+    maxWaitSeconds: 10 * scale,
+    timeoutSeconds: 30 * scale,
+    target: "removed",
+  };
+}
+
 /** Go's `time.Duration.String()` for whole and fractional seconds and sub-second values. */
 export function goDuration(nanoseconds: number): string {
   if (nanoseconds === 0) return "0s";
@@ -107,4 +128,53 @@ export function goDuration(nanoseconds: number): string {
   if (hours > 0) return `${hours}h${minutes}m${seconds}`;
   if (minutes > 0) return `${minutes}m${seconds}`;
   return seconds;
+}
+
+/**
+ * Swarm objects as the Engine API returns them (API v1.41: ServiceInspect, TaskList, NodeList),
+ * with the fields this project reads; dockerode types these answers `any`.
+ */
+export interface SwarmService {
+  ID: string;
+  Version: { Index: number };
+  Spec: {
+    Name: string;
+    TaskTemplate: { ContainerSpec: { Image: string; Env?: string[] } };
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+  };
+  UpdateStatus?: { State?: Docker.UpdateState; Message?: string };
+}
+
+export interface SwarmTask {
+  ID: string;
+  ServiceID: string;
+  /** Unset until the scheduler assigns the task to a node. */
+  NodeID?: string;
+  Slot?: number;
+  DesiredState: string;
+  Spec: { ContainerSpec?: { Image?: string } };
+  Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+  NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses: string[] }[];
+}
+
+export interface SwarmNode {
+  ID: string;
+  Description: { Hostname: string };
+  Spec: { Role: string };
+  Status: { State: string; Addr?: string };
+}
+
+export async function inspectService(docker: Docker, id: string): Promise<SwarmService> {
+  return (await docker.getService(id).inspect()) as SwarmService;
+}
+
+export async function listTasks(
+  docker: Docker,
+  options: { filters: string | Record<string, string[]> },
+): Promise<SwarmTask[]> {
+  return (await docker.listTasks(options)) as SwarmTask[];
+}
+
+export async function listNodes(docker: Docker): Promise<SwarmNode[]> {
+  return (await docker.listNodes()) as SwarmNode[];
 }

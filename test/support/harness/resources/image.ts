@@ -7,6 +7,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "
 import * as path from "node:path";
 import { buildImage } from "../build";
 import type { DockerContext, ResourceModule } from "./types";
+import type { PropertyMap } from "../propertyMap";
 
 export const IMAGE = "docker:index/image:Image";
 
@@ -70,15 +71,30 @@ export function contextDigest(context: string, dockerfile: string): string {
   return accumulator.digest("hex");
 }
 
+/** The Image inputs this module reads (pulumi-docker's schema: `imageName`, `skipPush`, `build`). */
+interface ImageInputs {
+  imageName: string;
+  skipPush?: boolean;
+  build?: {
+    context?: string;
+    dockerfile?: string;
+    args?: Record<string, string>;
+    target?: string;
+    platform?: string;
+    /** Added by Check (checkImageInputs). */
+    contextDigest?: string;
+  };
+}
+
 /**
  * pulumi-docker's `Check` for an Image (provider/provider.go `dockerNativeProvider.Check`): the
  * inputs the engine stores and diffs, with `build.contextDigest` added.
  */
 export function checkImageInputs(
-  inputs: Record<string, any>,
+  inputs: PropertyMap,
   resolve: ContextResolver = (p) => p,
-): Record<string, any> {
-  const build = inputs.build ?? {};
+): PropertyMap {
+  const build = (inputs as ImageInputs).build ?? {};
   const context = build.context ?? ".";
   const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
   const digest = contextDigest(resolve(context), resolve(dockerfile));
@@ -116,27 +132,28 @@ async function push(context: DockerContext, imageName: string): Promise<string> 
   return `${repository}@${digest}`;
 }
 
-async function build(context: DockerContext, inputs: Record<string, any>) {
-  const { contextDigest: _digest, ...request } = inputs.build;
+async function build(context: DockerContext, inputs: PropertyMap) {
+  const { imageName, skipPush, build = {} } = inputs as ImageInputs;
+  const { contextDigest: _digest, ...request } = build;
   const id = await buildImage(context.docker, {
     ...request,
-    context: context.resolveContext(request.context),
+    context: context.resolveContext(request.context ?? "."),
     dockerfile: request.dockerfile && context.resolveContext(request.dockerfile),
-    tag: inputs.imageName,
+    tag: imageName,
     labels: context.labels,
   });
   // provider/image.go `dockerBuild`: with skipPush, "We set repoDigest to the image ID returned
   // from docker inspect"; after a push, the digest the registry reported (push()).
-  const repoDigest = inputs.skipPush === true ? id : await push(context, inputs.imageName);
+  const repoDigest = skipPush === true ? id : await push(context, imageName);
   return {
     id,
     outputs: {
       ...inputs,
       repoDigest,
-      baseImageName: inputs.imageName,
+      baseImageName: imageName,
       registryServer: "",
-      context: inputs.build.context,
-      dockerfile: inputs.build.dockerfile,
+      context: build.context,
+      dockerfile: build.dockerfile,
     },
   };
 }
@@ -150,8 +167,8 @@ async function build(context: DockerContext, inputs: Record<string, any>) {
  * skipPush, buildOnPreview). The memory model hashes exactly that content: `contextDigest`
  * (the Dockerfile and the context, from Check), the args, the target and the platform.
  */
-export function memoryImageId(inputs: Record<string, any>): string {
-  const { contextDigest: content, args, target, platform } = inputs.build ?? {};
+export function memoryImageId(inputs: PropertyMap): string {
+  const { contextDigest: content, args, target, platform } = (inputs as ImageInputs).build ?? {};
   const sortedArgs = Object.entries(args ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const built = JSON.stringify({ content, args: sortedArgs, target, platform });
   return `sha256:${createHash("sha256").update(built).digest("hex")}`;

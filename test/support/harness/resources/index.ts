@@ -1,13 +1,14 @@
 // The resource types the harness models, by type token. Adding a type (docker.Service,
-// docker.Secret, …) means adding its module here; nothing else branches on the type.
+// docker.Secret, docker.Volume, …) means adding its module here; nothing else branches on the type.
 import { container } from "./container";
 import { image } from "./image";
 import { network } from "./network";
 import { secret } from "./secret";
 import { service } from "./service";
 import type { ResourceModule } from "./types";
+import { volume } from "./volume";
 
-const modules: readonly ResourceModule[] = [image, network, container, service, secret];
+const modules: readonly ResourceModule[] = [image, network, container, service, secret, volume];
 
 const byType = new Map(modules.map((module) => [module.type, module]));
 

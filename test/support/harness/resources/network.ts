@@ -1,10 +1,15 @@
 // docker.Network: pulumi-docker bridges kreuzwerker/terraform-provider-docker's `docker_network`
 // (internal/provider/resource_docker_network.go for the schema, resource_docker_network_funcs.go
 // for create/read/delete; there is no UpdateContext: every attribute is ForceNew).
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
-import { labelMap, waitForState, type LabelInput } from "./engineApi";
+import { labelMap, removalWait, waitForState, type LabelInput } from "./engineApi";
+import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
+import { SERVICE } from "./service";
 import type { DockerContext, ResourceModule } from "./types";
+import type { PropertyMap } from "../propertyMap";
 
 export const NETWORK = "docker:index/network:Network";
 
@@ -40,7 +45,7 @@ export async function createNetwork(
       })),
     },
   });
-  return network.id as string;
+  return network.id;
 }
 
 /**
@@ -50,12 +55,17 @@ export async function createNetwork(
  * flattenIpamConfigSpec (resource_docker_network_structures.go), which keeps only the non-empty
  * fields, so a gateway Docker reports becomes part of the state
  * (kreuzwerker/terraform-provider-docker issue 54). The labels are Docker's minus the ones the
- * harness adds for its own bookkeeping (the provider adds none).
+ * harness adds for its own bookkeeping (the provider adds none). resourceDockerNetworkRead wraps it
+ * in a StateChangeConf (Delay 2 s, MinTimeout 5 s, Timeout 30 s) whose only "pending" answer is for
+ * `Scope == "overlay"` without options, a scope Docker never reports (an overlay's is "swarm"): so
+ * one inspect, 2 s after the call. On a swarm manager those 2 s matter: an overlay's IPAM config is
+ * empty until Swarm has allocated it.
  */
 export async function readNetwork(
   context: DockerContext,
   id: string,
-): Promise<Record<string, any> | undefined> {
+): Promise<PropertyMap | undefined> {
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const info = await context.docker
     .getNetwork(id)
     .inspect()
@@ -85,7 +95,7 @@ export async function readNetwork(
     ipamOptions: info.IPAM?.Options ?? undefined,
     scope: info.Scope,
     options: info.Options ?? {},
-    ipamConfigs: ((info.IPAM?.Config ?? []) as Record<string, any>[]).map((c) => ({
+    ipamConfigs: ((info.IPAM?.Config ?? []) as PropertyMap[]).map((c) => ({
       subnet: nonEmpty(c.Subnet),
       ipRange: nonEmpty(c.IPRange),
       gateway: nonEmpty(c.Gateway),
@@ -103,35 +113,25 @@ export async function readNetwork(
  * (ProviderWaits.networkRemoveSeconds): every interval is scaled with it.
  */
 export async function removeNetwork(context: DockerContext, id: string) {
-  const scale = context.waits.networkRemoveSeconds / 30;
   const network = context.docker.getNetwork(id);
-  await waitForState(
-    {
-      delaySeconds: 2 * scale,
-      minTimeoutSeconds: 5 * scale,
-      maxWaitSeconds: 10 * scale,
-      timeoutSeconds: 30 * scale,
-      target: "removed",
-    },
-    async () => {
-      const exists = await network.inspect().then(
-        () => true,
-        (error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return false;
-          throw error;
-        },
-      );
-      if (!exists) return "removed";
-      try {
-        await network.remove();
-      } catch (error) {
-        if ((error as Error).message.includes("has active endpoints")) return "pending";
-        if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+  await waitForState(removalWait(context.waits.networkRemoveSeconds), async () => {
+    const exists = await network.inspect().then(
+      () => true,
+      (error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return false;
         throw error;
-      }
-      return "removed";
-    },
-  );
+      },
+    );
+    if (!exists) return "removed";
+    try {
+      await network.remove();
+    } catch (error) {
+      if ((error as Error).message.includes("has active endpoints")) return "pending";
+      if ((error as { statusCode?: number }).statusCode === 404) return "removed";
+      throw error;
+    }
+    return "removed";
+  });
   context.forget(id);
 }
 
@@ -165,27 +165,19 @@ export const network: ResourceModule = {
     },
     computed: new Set(["driver", "options", "internal", "ipamConfigs"]),
     sets: new Set(["labels", "ipamConfigs"]),
-    // pulumi-docker provider/resources.go calls `prov.SetAutonaming(255, "-")`, which auto-names
-    // every resource's `name` (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go
-    // `SetAutonaming`); docker_network has no DeleteBeforeReplace flag of its own. The bridge's
-    // Diff then answers delete-before-replace when `name` was set by the program rather than
-    // auto-named (pkg/tfbridge/schema.go `nameRequiresDeleteBeforeReplace`: a news key whose
-    // AutoNamed default is not in `__defaults`). Auto-naming itself is not modelled (check()).
-    deleteBeforeReplace: (news) => news.name !== undefined,
+    // docker_network has no DeleteBeforeReplace flag of its own: the bridge's answer for an
+    // auto-named `name` (autonaming.ts).
+    deleteBeforeReplace: nameRequiresDeleteBeforeReplace,
     diffBasis: "outputs",
   },
-  check: (inputs) => {
-    if (inputs.name === undefined) {
-      throw new Error("harness: an auto-named docker.Network (no `name`) is not modelled");
-    }
-    return inputs;
-  },
+  check: requireName("docker.Network"),
   docker: {
     // resourceDockerNetworkCreate: NetworkCreate, SetId, then resourceDockerNetworkRead.
     create: (context, inputs) =>
       context.timed("deploy", async () => {
-        const id = await createNetwork(context.docker, inputs as NetworkInputs, context.labels);
-        context.track({ kind: "network", id, name: inputs.name });
+        const network = inputs as NetworkInputs;
+        const id = await createNetwork(context.docker, network, context.labels);
+        context.track({ kind: "network", id, name: network.name });
         return { id, outputs: await readCreated(context, id) };
       }),
     read: (context, state) => readNetwork(context, state.id!),
@@ -197,6 +189,21 @@ export const network: ResourceModule = {
   memory: {
     uniqueName: true,
     create: (_context, inputs) => ({ ...inputs, scope: "local" }),
+    // A swarm manager refuses to remove a network a service still uses (moby/swarmkit
+    // manager/controlapi/network.go `removeNetwork`: FailedPrecondition "network %s is in use by
+    // service %s"), and the provider's delete retries only "has active endpoints"
+    // (resourceDockerNetworkRemoveRefreshFunc): the delete fails at once.
+    refusesDelete: (state, live) => {
+      const user = live.find(
+        (object) =>
+          object.type === SERVICE &&
+          (
+            (object.outputs as Partial<pulumi.Unwrap<docker.ServiceArgs>>).taskSpec
+              ?.networksAdvanceds ?? []
+          ).some((attachment) => attachment.id === state.id),
+      );
+      return user && `network ${state.id} is in use by service ${user.name}`;
+    },
     update: (old) => {
       throw new Error(`${old.name}: a network has no in-place update`);
     },

@@ -2,7 +2,9 @@
 // (v4.5.0 internal/provider/resource_docker_secret.go): name, data and labels are all ForceNew and
 // there is no UpdateContext, so any change is a replacement. Swarm refuses to remove a secret a
 // service still uses, which is why the program names each secret after its content.
+import { planned, type Block } from "../terraformSchema";
 import { ignoreMissing, labelMap, type LabelInput } from "./engineApi";
+import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const SECRET = "docker:index/secret:Secret";
@@ -14,7 +16,41 @@ export interface SecretInputs {
   labels?: LabelInput;
 }
 
-/** resourceDockerSecretCreate: SecretCreate with the decoded data. */
+/** resourceDockerSecret's schema: every attribute ForceNew; labels are helpers.go labelSchema. */
+export const secretSchema: Block = {
+  name: { tf: "name", type: "string", required: true, forceNew: true },
+  data: { tf: "data", type: "string", required: true, forceNew: true },
+  labels: {
+    tf: "labels",
+    type: "set",
+    optional: true,
+    forceNew: true,
+    elem: {
+      label: { tf: "label", type: "string", required: true, forceNew: true },
+      value: { tf: "value", type: "string", required: true, forceNew: true },
+    },
+  },
+};
+
+/**
+ * resourceDockerSecretRead: SecretInspectWithRaw, any error → "not found, removing from state";
+ * else it sets the id and `name` from the secret's spec and nothing else ("secret data is not
+ * exposed via the API"; labels are never read): data and labels stay as planned.
+ */
+async function readSecret(
+  context: DockerContext,
+  id: string,
+  plannedState: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  const found = await context.docker
+    .getSecret(id)
+    .inspect()
+    .catch(() => undefined);
+  if (!found) return undefined;
+  return { ...plannedState, name: found.Spec?.Name };
+}
+
+/** resourceDockerSecretCreate: SecretCreate with the decoded data, SetId, then Read. */
 async function createSecret(context: DockerContext, inputs: SecretInputs) {
   // validateStringIsBase64Encoded, at plan time.
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(inputs.data) || inputs.data.length % 4 !== 0) {
@@ -27,7 +63,9 @@ async function createSecret(context: DockerContext, inputs: SecretInputs) {
   })) as { id?: string; ID?: string };
   const id = (created.id ?? created.ID) as string;
   context.track({ kind: "secret", id, name: inputs.name });
-  return { id, outputs: { ...inputs } };
+  const outputs = await readSecret(context, id, planned(secretSchema, undefined, inputs));
+  if (!outputs) throw new Error(`harness: secret ${inputs.name} vanished right after its create`);
+  return { id, outputs };
 }
 
 /** resourceDockerSecretDelete: SecretRemove (Swarm answers 400 while a service uses it). */
@@ -42,32 +80,16 @@ export const secret: ResourceModule = {
   rules: {
     properties: { name: "replace", data: "replace", labels: "replace" },
     computed: new Set(),
-    sets: new Set(["labels"]),
-    // An explicit name: the bridge's nameRequiresDeleteBeforeReplace answers true (pulumi-docker
-    // SetAutonaming makes `name` auto-named); the program overrides it with deleteBeforeReplace
-    // false, which the engine honours (step_generator.go continueStepsFromDiff).
-    deleteBeforeReplace: (news) => news.name !== undefined,
+    sets: new Set(),
+    schema: secretSchema,
+    // An explicit name: the bridge answers delete-before-replace (autonaming.ts); the program
+    // overrides it with deleteBeforeReplace false, which the engine honours.
+    deleteBeforeReplace: nameRequiresDeleteBeforeReplace,
     diffBasis: "outputs",
   },
-  check: (inputs) => {
-    if (inputs.name === undefined) {
-      throw new Error("harness: an auto-named docker.Secret (no `name`) is not modelled");
-    }
-    return inputs;
-  },
+  check: requireName("docker.Secret"),
   docker: {
-    // resourceDockerSecretRead: SecretInspectWithRaw; gone → removed from the state. Swarm never
-    // returns a secret's data, so the provider keeps the data it wrote.
-    read: async (context, state) => {
-      const found = await context.docker
-        .getSecret(state.id!)
-        .inspect()
-        .catch((error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return undefined;
-          throw error;
-        });
-      return found && { ...state.outputs };
-    },
+    read: (context, state) => readSecret(context, state.id!, state.outputs),
     create: (context, inputs) =>
       context.timed("deploy", () => createSecret(context, inputs as SecretInputs)),
     update: async (_context, old) => {
@@ -77,7 +99,9 @@ export const secret: ResourceModule = {
   },
   memory: {
     uniqueName: true,
-    create: (_context, inputs) => ({ ...inputs }),
+    // What Read reports for the secret just created: the name Swarm stores, data and labels as
+    // planned.
+    create: (_context, inputs) => planned(secretSchema, undefined, inputs),
     update: (old) => {
       throw new Error(`${old.name}: a secret has no in-place update`);
     },

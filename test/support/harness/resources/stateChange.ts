@@ -20,7 +20,6 @@ export async function waitForState(conf: StateChange): Promise<string> {
   const deadline = Date.now() + conf.timeout;
   await sleep(conf.delay);
   let wait = 0;
-  let last = "";
   for (;;) {
     const state = await conf.refresh();
     if (conf.target.includes(state)) return state;
@@ -28,12 +27,11 @@ export async function waitForState(conf: StateChange): Promise<string> {
       // state.go: "unexpected state '%s', wanted target '%s'" (UnexpectedStateError)
       throw new Error(`unexpected state '${state}', wanted target '${conf.target.join(", ")}'`);
     }
-    last = state;
     wait = Math.min(Math.max(wait * 2, conf.minTimeout), 10_000);
     if (Date.now() + wait > deadline) {
       // state.go TimeoutError: "timeout while waiting for state to become '…' (last state: '…')"
       throw new Error(
-        `timeout while waiting for state to become '${conf.target.join(", ")}' (last state: '${last}', timeout: ${conf.timeout / 1000}s)`,
+        `timeout while waiting for state to become '${conf.target.join(", ")}' (last state: '${state}', timeout: ${conf.timeout / 1000}s)`,
       );
     }
     await sleep(wait);

@@ -6,8 +6,10 @@
 // know nothing of any type: they look the module up by type token (resources/index.ts).
 import type Docker from "dockerode";
 import type { ResourceState } from "../engine";
+import type { Block } from "../terraformSchema";
 import type { InputDiff } from "../updateRules";
 import type { ContextResolver } from "./image";
+import type { PropertyMap } from "../propertyMap";
 
 /** The input properties the harness implements: `true` for a leaf, a nested Shape for objects. */
 export type Shape = { [property: string]: true | Shape };
@@ -62,18 +64,17 @@ export interface TypeRules {
    */
   diffBasis: "outputs" | "inputs";
   /**
-   * ForceNew attributes nested below a top-level property that is not ForceNew itself, as dotted
-   * paths under it (`taskSpec: ["networksAdvanceds", "containerSpec.hosts"]`). The bridge reports
-   * the top-level property as a replace key when any of them changes (pulumi-terraform-bridge
-   * pkg/tfbridge/provider.go `Diff`: a RequiresNew attribute diff anywhere below a key makes that
-   * key a replace key); any other change below it is an update.
+   * The resource's Terraform schema, for a bridged resource whose attributes nest: the diff is
+   * then the SDK's own over every attribute (terraformSchema.ts `diffResource`), and `computed`,
+   * `sets` and `suppressDiff` above are not used. Without it, the diff works on the top-level
+   * properties with the rules above.
    */
-  forceNewPaths?: Record<string, readonly string[]>;
+  schema?: Block;
 }
 
 /** Engine objects the Docker provider made, so destroy can find what the state lost. */
 export type Created = {
-  kind: "container" | "network" | "service" | "secret";
+  kind: "container" | "network" | "service" | "secret" | "volume";
   id: string;
   name: string;
 };
@@ -118,14 +119,16 @@ export interface MemoryContext {
 }
 
 /**
- * A create that failed after the object came to exist: the bridge returns the id and the state
- * with the errors (pulumi-terraform-bridge pkg/tfbridge/provider.go `Create` →
- * `initializationError`), and the engine keeps the resource in the state with InitErrors.
+ * A create or update that failed after the object came to exist: the SDK returns the state with
+ * the error, the bridge returns both (pulumi-terraform-bridge pkg/tfbridge/provider.go `Create`
+ * and `Update` → `initializationError`), and the engine keeps the resource in the state with
+ * these outputs and InitErrors (pulumi/pulumi pkg/resource/deploy/step.go `CreateStep.Apply`,
+ * `UpdateStep.Apply`: StatusPartialFailure).
  */
 export class InitializationError extends Error {
   constructor(
     readonly id: string,
-    readonly outputs: Record<string, any>,
+    readonly outputs: PropertyMap,
     readonly reasons: string[],
   ) {
     super(reasons.join("\n"));
@@ -134,7 +137,7 @@ export class InitializationError extends Error {
 
 export interface CreateResult {
   id: string;
-  outputs: Record<string, any>;
+  outputs: PropertyMap;
 }
 
 /** One resource type: its schema and its provider behaviour. */
@@ -145,29 +148,37 @@ export interface ResourceModule {
   inputs: Shape;
   rules: TypeRules;
   /** The provider's Check: the inputs the engine stores and diffs (identity unless given). */
-  check?(inputs: Record<string, any>, resolveContext: ContextResolver): Record<string, any>;
+  check?(inputs: PropertyMap, resolveContext: ContextResolver): PropertyMap;
   docker: {
     /**
      * The provider's Read of a deployed object (`pulumi refresh`, `pulumi up --refresh`): its
      * outputs as the provider reports them now, or undefined when the object is gone (the
      * provider then drops it from the state).
      */
-    read(context: DockerContext, state: ResourceState): Promise<Record<string, any> | undefined>;
-    create(context: DockerContext, inputs: Record<string, any>): Promise<CreateResult>;
+    read(context: DockerContext, state: ResourceState): Promise<PropertyMap | undefined>;
+    create(context: DockerContext, inputs: PropertyMap): Promise<CreateResult>;
     update(
       context: DockerContext,
       old: ResourceState,
-      inputs: Record<string, any>,
+      inputs: PropertyMap,
       diff: InputDiff,
-    ): Promise<Record<string, any>>;
+    ): Promise<PropertyMap>;
     delete(context: DockerContext, state: ResourceState): Promise<void>;
   };
   memory: {
     /** Docker refuses a second object of this type with the same `name` (an image tag moves). */
     uniqueName: boolean;
     /** The outputs the Docker behaviour would report, deterministically, without an engine. */
-    create(context: MemoryContext, inputs: Record<string, any>): Record<string, any>;
-    update(old: ResourceState, inputs: Record<string, any>, diff: InputDiff): Record<string, any>;
+    create(context: MemoryContext, inputs: PropertyMap, id: string): PropertyMap;
+    update(old: ResourceState, inputs: PropertyMap, diff: InputDiff): PropertyMap;
+    /**
+     * Why the engine refuses to delete the object while others exist (an error message), or
+     * undefined. `live` is every object on the pretend engine, with its outputs.
+     */
+    refusesDelete?(
+      state: ResourceState,
+      live: readonly { type: string; name: string; outputs: PropertyMap }[],
+    ): string | undefined;
     /**
      * Create/Update with `preview: true` (`pulumi preview`). Unset: the bridge's planned state, the
      * inputs (over the old outputs for an update), every Computed attribute not known yet left
@@ -176,7 +187,7 @@ export interface ResourceModule {
     preview?(
       context: MemoryContext,
       operation: "create" | "update",
-      inputs: Record<string, any>,
-    ): Record<string, any>;
+      inputs: PropertyMap,
+    ): PropertyMap;
   };
 }

@@ -1,0 +1,236 @@
+// HTTPS with a certificate the user gives (tlsMode given), end to end: the real index.ts deployed
+// through the harness with a chain from the test's own CA, checked from 127.0.0.1 with clients that
+// trust only that CA, then with testssl.sh (Debian's package).
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { describeWithDocker, stackForSuite } from "../support/e2eStack";
+import { logTail } from "../support/harness/resources/engineApi";
+import { HOST_PORTS } from "../support/ports";
+import { isWireSecret } from "../support/pulumiProgram";
+import { createTestCa } from "../support/testCa";
+import { http2Get, httpsGet, plainGet } from "../support/tlsClient";
+
+const SERVER_NAME = "demo.res.ch";
+const ports = HOST_PORTS.httpsGiven.ports;
+const MANAGER_PASSWORD = "https-manager-password";
+
+const ca = createTestCa();
+const issued = ca.issue({ names: [SERVER_NAME, "127.0.0.1"] });
+afterAll(() => ca.dispose());
+
+/** The key's base64 body lines: what would betray it anywhere, with or without PEM markers. */
+const keyMaterial = issued.privateKey
+  .split("\n")
+  .filter((line) => line && !line.startsWith("-----"))
+  .join("");
+
+describeWithDocker("HTTPS with a given certificate", () => {
+  const stack = stackForSuite({
+    stack: "https-given",
+    config: {
+      proxyPort: ports.http,
+      httpsPort: ports.https,
+      serverName: SERVER_NAME,
+      tlsMode: "given",
+      tlsCertificate: issued.chain,
+    },
+    secrets: { tlsPrivateKey: issued.privateKey, balancerManagerPassword: MANAGER_PASSWORD },
+  });
+  const https = (path: string, headers?: Record<string, string>) =>
+    httpsGet({ port: ports.https, path, ca: ca.root, servername: SERVER_NAME, headers });
+
+  it("serves the site over HTTPS with a chain a client that trusts the CA verifies", async () => {
+    const reply = await https("/");
+    expect(reply.authorized).toBe(true);
+    expect(reply.status).toBe(200);
+    expect(["TLSv1.2", "TLSv1.3"]).toContain(reply.tlsVersion);
+    expect(reply.serial).toBe(
+      new (await import("node:crypto")).X509Certificate(issued.leaf).serialNumber,
+    );
+    // The proxy still balances: the dynamic API answers through the TLS vhost.
+    expect((await https("/api/animals/")).status).toBe(200);
+  });
+
+  it("talks HTTP/2 (ALPN h2) with a node:http2 client", async () => {
+    const reply = await http2Get({
+      port: ports.https,
+      path: "/",
+      ca: ca.root,
+      servername: SERVER_NAME,
+    });
+    expect(reply.alpn).toBe("h2");
+    expect(reply.status).toBe(200);
+    expect(reply.authorized).toBe(true);
+  });
+
+  it("redirects plain HTTP to HTTPS on the public port, path and query kept", async () => {
+    const reply = await plainGet({
+      port: ports.http,
+      path: "/some/page?x=1",
+      host: `127.0.0.1:${ports.http}`,
+    });
+    expect(reply.status).toBe(301);
+    expect(reply.headers.location).toBe(`https://127.0.0.1:${ports.https}/some/page?x=1`);
+    const named = await plainGet({ port: ports.http, path: "/", host: SERVER_NAME });
+    expect(named.headers.location).toBe(`https://${SERVER_NAME}:${ports.https}/`);
+  });
+
+  it("keeps the health endpoint and the ACME challenge path on plain HTTP", async () => {
+    expect((await plainGet({ port: ports.http, path: "/proxy-healthz" })).status).toBe(200);
+    const challenge = await plainGet({
+      port: ports.http,
+      path: "/.well-known/acme-challenge/token",
+    });
+    expect(challenge.status, "not redirected").not.toBe(301);
+  });
+
+  it("sends HSTS (at least six months) on HTTPS answers, not on plain HTTP", async () => {
+    const hsts = String((await https("/")).headers["strict-transport-security"] ?? "");
+    const maxAge = Number(/max-age=(\d+)/.exec(hsts)?.[1]);
+    expect(maxAge).toBeGreaterThanOrEqual(15_768_000);
+    const plain = await plainGet({ port: ports.http, path: "/" });
+    expect(plain.headers["strict-transport-security"]).toBeUndefined();
+  });
+
+  it("refuses /balancer-manager over plain HTTP, without asking for a password", async () => {
+    const authorization = `Basic ${Buffer.from(`admin:${MANAGER_PASSWORD}`).toString("base64")}`;
+    const plain = await plainGet({
+      port: ports.http,
+      path: "/balancer-manager",
+      headers: { authorization },
+    });
+    expect(plain.status).toBe(403);
+    expect(plain.headers["www-authenticate"]).toBeUndefined();
+    expect(plain.headers.location).toBeUndefined();
+    expect((await https("/balancer-manager")).status).toBe(401);
+    expect((await https("/balancer-manager", { authorization })).status).toBe(200);
+  });
+
+  it("keeps the private key out of docker inspect, the environment, the logs and the state", async () => {
+    const { harness, run } = stack();
+    const proxy = harness.docker.getContainer(`http-infra-${harness.stack}-proxy`);
+    const inspect = JSON.stringify(await proxy.inspect());
+    expect(inspect).not.toContain(keyMaterial);
+    expect(inspect).toContain("TLS_PRIVATE_KEY_FILE=/etc/apache2/tls/private-key.pem");
+    expect(await logTail(proxy, 500)).not.toContain(keyMaterial);
+    // The container's processes: no environment holds it either.
+    const exec = await proxy.exec({
+      Cmd: [
+        "sh",
+        "-c",
+        "cat /proc/1/environ | tr '\\0' '\\n'; stat -c '%a %U' /etc/apache2/tls/private-key.pem",
+      ],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const output = await new Promise<string>((resolve, reject) => {
+      exec.start({}, (error, stream) => {
+        if (error || !stream) {
+          reject(
+            error instanceof Error
+              ? error
+              : new Error(error ? `exec failed: ${String(error)}` : "no exec stream"),
+          );
+          return;
+        }
+        let text = "";
+        stream.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        stream.on("end", () => resolve(text));
+      });
+    });
+    expect(output).not.toContain(keyMaterial);
+    expect(output, "the key file is root's alone").toContain("600 root");
+    // What the engine stores: the upload's content reaches it only inside a secret (the state
+    // keeps it encrypted); no other input of any resource carries the key.
+    const proxyInputs = run.resources.find(
+      (r) => r.name === "proxy" && r.type.endsWith("Container"),
+    );
+    expect(proxyInputs, "the proxy container was registered").toBeDefined();
+    const leaks: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (isWireSecret(value)) return;
+      if (typeof value === "string" && value.replace(/\n/g, "").includes(keyMaterial))
+        leaks.push(path);
+      if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${i}]`));
+      else if (typeof value === "object" && value !== null) {
+        for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
+      }
+    };
+    for (const resource of run.resources)
+      walk(resource.wireInputs, `${resource.type} ${resource.name}`);
+    expect(leaks, "key material outside a secret").toEqual([]);
+  });
+
+  it("testssl.sh finds nothing VULNERABLE and no protocol below TLS 1.2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "testssl-"));
+    try {
+      writeFileSync(join(dir, "ca.pem"), ca.root);
+      const report = join(dir, "report.json");
+      const started = performance.now();
+      // Protocols, server defaults (chain of trust), headers, vulnerabilities: the checks that
+      // decide a rating; the cipher-by-cipher and client-simulation runs take minutes more.
+      const run = await new Promise<{ error: Error | null }>((resolve) =>
+        execFile(
+          "testssl",
+          [
+            "--protocols",
+            "--server-defaults",
+            "--headers",
+            "--vulnerable",
+            "--quiet",
+            "--color",
+            "0",
+            "--warnings",
+            "batch",
+            "--add-ca",
+            join(dir, "ca.pem"),
+            "--ip",
+            "127.0.0.1",
+            "--jsonfile",
+            report,
+            `${SERVER_NAME}:${ports.https}`,
+          ],
+          { encoding: "utf8", timeout: 280_000 },
+          (error) =>
+            resolve({
+              error: error && (error as NodeJS.ErrnoException).code === "ENOENT" ? error : null,
+            }),
+        ),
+      );
+      expect(run.error, "testssl (Debian package testssl.sh) must be installed").toBeNull();
+      const findings = JSON.parse(readFileSync(report, "utf8")) as {
+        id: string;
+        severity: string;
+        finding: string;
+      }[];
+      const byId = new Map(findings.map((finding) => [finding.id, finding]));
+      const vulnerable = findings.filter(
+        (finding) =>
+          /VULNERABLE/i.test(finding.finding) && !/not vulnerable/i.test(finding.finding),
+      );
+      expect(vulnerable.map((f) => `${f.id}: ${f.finding}`)).toEqual([]);
+      for (const protocol of ["SSLv2", "SSLv3", "TLS1", "TLS1_1"]) {
+        expect(byId.get(protocol)?.finding, protocol).toMatch(/^not offered/);
+      }
+      expect(byId.get("TLS1_2")?.finding).toMatch(/^offered/);
+      expect(byId.get("TLS1_3")?.finding).toMatch(/^offered/);
+      const serious = findings.filter((f) => ["HIGH", "CRITICAL"].includes(f.severity));
+      expect(serious.map((f) => `${f.id}: ${f.finding}`)).toEqual([]);
+      const summary = ["HSTS", "cert_chain_of_trust", "ALPN_HTTP2", "overall_grade"]
+        .map((id) => `${id}=${byId.get(id)?.finding ?? "(not reported)"}`)
+        .join("; ");
+      const notable = findings
+        .filter((f) => ["MEDIUM", "LOW", "WARN"].includes(f.severity))
+        .map((f) => `${f.id} [${f.severity}] ${f.finding}`);
+      console.log(
+        `[testssl] ${((performance.now() - started) / 1000).toFixed(0)}s; ${summary}\n` +
+          `[testssl] MEDIUM/LOW/WARN: ${notable.join(" | ") || "none"}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 320_000);
+});
