@@ -8,6 +8,12 @@ import type { Settings } from "./settings";
 
 export type Role = BackendRole | "proxy";
 
+/**
+ * What runs with these rules: the roles, and on a swarm the proxy's per-node checks
+ * (src/swarm/proxyReady.ts), which run the proxy's image with a command of their own.
+ */
+export type HardenedRole = Role | "proxyCheck";
+
 /** What one container (or task) of a role may use, from the settings. */
 export interface RuntimeLimits {
   /** Memory, swap included, in MiB. */
@@ -22,6 +28,12 @@ export function runtimeLimits(settings: Settings, role: Role): RuntimeLimits {
     cpus: Number(settings[`${role}CpuLimit`]),
   };
 }
+
+/**
+ * A proxy check's limits, fixed (no config key): its task idles in `sleep`, and every 2 s its
+ * health command runs sh, getent and one curl per proxy task, a few MiB and milliseconds each.
+ */
+export const PROXY_CHECK_LIMITS: RuntimeLimits = { memoryMb: 64, cpus: 0.25 };
 
 /** A tmpfs over a read-only root filesystem, where a process must write. */
 export interface WritablePath {
@@ -39,19 +51,21 @@ const APACHE_RUN_DIR: WritablePath = { target: "/run/apache2", sizeBytes: 4 * Mi
 
 /**
  * The only places each role's processes write to; the rest of the root filesystem is read-only.
- * The static backend's mod_php keeps its opcache lock file in /tmp. Node writes no file.
+ * The static backend's mod_php keeps its opcache lock file in /tmp, and its drain file goes beside
+ * Apache's pid file. Node writes no file. A proxy check remembers its proxy's address in /tmp.
  */
-export const WRITABLE_PATHS: Record<Role, readonly WritablePath[]> = {
+export const WRITABLE_PATHS: Record<HardenedRole, readonly WritablePath[]> = {
   proxy: [APACHE_RUN_DIR],
   static: [APACHE_RUN_DIR, { target: "/tmp", sizeBytes: 16 * MiB }],
   dynamic: [],
+  proxyCheck: [{ target: "/tmp", sizeBytes: 1 * MiB }],
 };
 
 /**
  * A role's writable paths as tmpfs mounts, in the shape both the container's `mounts` and the
  * service's `taskSpec.containerSpec.mounts` take.
  */
-export function tmpfsMounts(role: Role) {
+export function tmpfsMounts(role: HardenedRole) {
   return WRITABLE_PATHS[role].map(({ target, sizeBytes }) => ({
     target,
     type: "tmpfs",

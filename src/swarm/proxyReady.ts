@@ -10,8 +10,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { PROXY_CHECK_LIMITS } from "../hardening";
 import { dnsLabel, type StackNames } from "../naming";
 import { PROXY_PORT } from "../proxyEnvironment";
+import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import { restartPolicy, STOP_GRACE_PERIOD } from "./policies";
 import type { SwarmNode } from "./swarmNodes";
 
@@ -152,7 +154,11 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
           name: readyServiceName(names, node),
           labels: [...names.labels("proxy"), { label: "http-infra.node", value: node.hostname }],
           taskSpec: {
+            // Least privilege as every task of the stack (src/hardening.ts), within limits of
+            // its own.
+            ...taskSpecHardening(PROXY_CHECK_LIMITS),
             containerSpec: {
+              ...containerSpecHardening("proxyCheck"),
               image: args.image,
               // Idle until stopped; the health command does the work. `wait` returns on the stop
               // signal, the image's SIGWINCH (Apache's graceful stop) or SIGTERM, so a stop takes

@@ -7,7 +7,8 @@ import type Docker from "dockerode";
 import { expect } from "vitest";
 
 export type Target = "containers" | "swarm";
-export type Role = "proxy" | "static" | "dynamic";
+/** The stack's roles, and on a swarm the proxy's per-node checks (src/swarm/proxyReady.ts). */
+export type Role = "proxy" | "static" | "dynamic" | "proxy-check";
 
 export interface InspectedContainer {
   /** The container's name (single host) or task's container name (swarm). */
@@ -320,8 +321,16 @@ export function formatFindings(findings: readonly Finding[]): string[] {
   });
 }
 
-const roleOf = (name: string): Role | undefined =>
-  (/-(proxy|static|dynamic)(?:-\d+)?(?:\.|$)/.exec(name)?.[1] as Role | undefined) ?? undefined;
+/**
+ * A task's role from its service's name: `<prefix>-proxy`, `<prefix>-static-<n>`,
+ * `<prefix>-dynamic-<n>`, and the proxy's checks `<prefix>-proxy-<node>` (readyServiceName).
+ */
+export function roleOf(service: string, prefix: string): Role | undefined {
+  if (service === `${prefix}-proxy`) return "proxy";
+  const member = /^-(static|dynamic)-\d+$/.exec(service.slice(prefix.length));
+  if (service.startsWith(prefix) && member) return member[1] as Role;
+  return service.startsWith(`${prefix}-proxy-`) ? "proxy-check" : undefined;
+}
 
 /** The single-host stack's containers (label http-infra.stack=<stack>), inspected. */
 export async function stackContainers(
@@ -360,7 +369,7 @@ export async function swarmTaskContainers(
     for (const summary of listed) {
       const service = summary.Labels["com.docker.swarm.service.name"];
       if (!service.startsWith(`${prefix}-`)) continue;
-      const role = roleOf(service);
+      const role = roleOf(service, prefix);
       if (!role) throw new Error(`task of ${service} on ${node.name}: no role in its name`);
       const info = await node.api.getContainer(summary.Id).inspect();
       found.push({ name: `${node.name}/${info.Name.replace(/^\//, "")}`, role, info });

@@ -10,6 +10,7 @@ import {
   checkLeastPrivilege,
   EXCEPTIONS,
   formatFindings,
+  roleOf,
   RULES,
   type InspectedContainer,
   type StackExpectation,
@@ -138,6 +139,47 @@ describe("the least-privilege check", () => {
     const result = checkLeastPrivilege([noNewPrivileges], swarm);
     expect(result.failures).toEqual([]);
     expect(result.excepted.map((f) => f.rule)).toContain("no-new-privileges");
+  });
+
+  it("names a swarm task's role from its service: members, the proxy, and the proxy's checks", () => {
+    const prefix = "http-infra-swarm";
+    expect(
+      [
+        "http-infra-swarm-proxy",
+        "http-infra-swarm-static-1",
+        "http-infra-swarm-dynamic-12",
+        "http-infra-swarm-proxy-ready-node-1",
+        "http-infra-swarm-proxy-nodeid1",
+        "http-infra-swarm-static",
+        "http-infra-swarm-static-1x",
+        "http-infra-other-proxy",
+        "other-http-infra-swarm-static-1",
+      ].map((service) => roleOf(service, prefix)),
+    ).toEqual([
+      "proxy",
+      "static",
+      "dynamic",
+      "proxy-check",
+      "proxy-check",
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("holds a proxy check to every rule, as a member (it publishes nothing)", () => {
+    const check = inspected("proxy-check", (i) => {
+      i.Config.Cmd = ["sh", "-c", "sleep infinity"];
+      i.HostConfig.Mounts = [{ Type: "tmpfs", Target: "/tmp" }];
+    });
+    expect(failuresOf([check])).toEqual([]);
+    const publishing = inspected("proxy-check", (i) => {
+      i.HostConfig.PortBindings = { "8080/tcp": [{ HostIp: "", HostPort: "8080" }] };
+    });
+    expect(failuresOf([publishing])).toEqual([
+      "http-infra-dev-proxy-check breaks only-proxy-publishes (CIS 5.8): publishes [8080]",
+    ]);
   });
 
   it("every exception and every rule is explained in docs/security.md", () => {

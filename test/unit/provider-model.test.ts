@@ -16,7 +16,7 @@ import {
   type ServiceInputs,
 } from "../support/harness/resources/service";
 import { cpusAsProviderReadsThem, nanoCpus, providerKeepsCpus } from "../../src/cpuLimit";
-import { runtimeLimits } from "../../src/hardening";
+import { PROXY_CHECK_LIMITS, runtimeLimits } from "../../src/hardening";
 import { containerSpecHardening, taskSpecHardening } from "../../src/swarm/hardening";
 import { validateSettings } from "../../src/settings";
 import { waitForState } from "../support/harness/resources/engineApi";
@@ -230,6 +230,11 @@ describe("least privilege as Read reports it back", () => {
         containerSpec: containerSpecHardening(role),
         task: taskSpecHardening(runtimeLimits(settings, role)),
       })),
+      {
+        role: "proxy-ready",
+        containerSpec: containerSpecHardening("proxyCheck"),
+        task: taskSpecHardening(PROXY_CHECK_LIMITS),
+      },
     ];
     for (const { role, containerSpec, task } of roles) {
       const inputs = {
@@ -258,7 +263,9 @@ describe("least privilege as Read reports it back", () => {
       if (mounts.length === 0) expect(read.taskSpec.containerSpec.mounts, role).toBeUndefined();
       expect(read.taskSpec.resources, role).toEqual(task.resources);
       expect(read.taskSpec.logDriver, role).toEqual(task.logDriver);
-      expect(spec.TaskTemplate.Resources?.Limits?.NanoCPUs, role).toBe(nanoCpus(1));
+      expect(spec.TaskTemplate.Resources?.Limits?.NanoCPUs, role).toBe(
+        nanoCpus(role === "proxy-ready" ? PROXY_CHECK_LIMITS.cpus : 1),
+      );
       // ...so the next run's diff finds nothing to change.
       const outputs = { ...read, convergeConfig: plannedState.convergeConfig };
       const next = inputs as unknown as PropertyMap;

@@ -345,14 +345,23 @@ describe("swarm mode", () => {
     ]);
   });
 
-  it("runs every task read-only, without capabilities, limited, logs rotated", () => {
+  it("runs every task read-only, without capabilities, limited, logs rotated: the proxy's checks too", () => {
     const writable: Record<string, string[]> = {
       proxy: ["/run/apache2"],
       static: ["/run/apache2", "/tmp"],
       dynamic: [],
+      check: ["/tmp"],
     };
-    for (const service of ofType(run, SERVICE)) {
-      const role = service.name === "proxy" ? "proxy" : service.name.split("-")[0];
+    const memoryMb: Record<string, number> = { proxy: 384, static: 256, dynamic: 256, check: 64 };
+    const services = ofType(run, SERVICE);
+    expect(services.filter((s) => s.name.startsWith("proxy-ready-")).length).toBeGreaterThan(0);
+    for (const service of services) {
+      const role =
+        service.name === "proxy"
+          ? "proxy"
+          : service.name.startsWith("proxy-ready-")
+            ? "check"
+            : service.name.split("-")[0];
       const { containerSpec, resources, logDriver } = service.inputs.taskSpec;
       expect(containerSpec.readOnly, `${service.name} readOnly`).toBe(true);
       expect(
@@ -369,8 +378,8 @@ describe("swarm mode", () => {
       expect(containerSpec.user, service.name).toBeUndefined();
       expect(resources, service.name).toEqual({
         limits: {
-          memoryBytes: (role === "proxy" ? 384 : 256) * 1024 * 1024,
-          nanoCpus: 1_000_000_000,
+          memoryBytes: memoryMb[role] * 1024 * 1024,
+          nanoCpus: role === "check" ? 250_000_000 : 1_000_000_000,
         },
       });
       expect(logDriver, service.name).toEqual({
