@@ -12,7 +12,7 @@ import type { Settings } from "../settings";
 import { tlsEnvironment } from "../tls";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
 import { containerHardening } from "./hardening";
-import { acmeStoreName, proxyTlsInputs } from "./tls";
+import { acmeStoreName, proxyTlsInputs, tlsFiles } from "./tls";
 
 export interface ProxyArgs {
   readonly names: StackNames;
@@ -47,8 +47,9 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       }),
       ...tlsEnvironment(settings.tls),
     ]);
-  // HTTPS: its port, the certificate as files, mod_md's store on a volume that outlives the
-  // container, so a replaced proxy orders no new certificate (src/containers/tls.ts).
+  // HTTPS: its port, the certificate files on a volume written before the proxy starts (its
+  // root filesystem is read-only), mod_md's store on a volume that outlives the container, so a
+  // replaced proxy orders no new certificate (src/containers/tls.ts).
   const acmeStore =
     settings.tls.mode === "acme"
       ? new docker.Volume("acme-store", {
@@ -56,7 +57,10 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
           labels: names.labels("proxy"),
         })
       : undefined;
-  const tls = proxyTlsInputs(settings.tls, settings, acmeStore?.name);
+  const tls = proxyTlsInputs(settings.tls, settings, {
+    files: tlsFiles(names, settings.tls, args.image),
+    acmeStore: acmeStore?.name,
+  });
 
   return new docker.Container(
     "proxy",
@@ -78,7 +82,6 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
         { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },
         ...tls.ports,
       ],
-      uploads: tls.uploads,
       volumes: tls.volumes,
       labels: names.labels("proxy"),
       ...containerHardening("proxy", runtimeLimits(settings, "proxy")),

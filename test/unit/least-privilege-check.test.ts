@@ -10,6 +10,7 @@ import {
   checkLeastPrivilege,
   EXCEPTIONS,
   formatFindings,
+  ROLE_EXCEPTIONS,
   roleOf,
   RULES,
   type InspectedContainer,
@@ -76,7 +77,7 @@ describe("the least-privilege check", () => {
     "not-privileged": ["proxy", (i) => (i.HostConfig.Privileged = true)],
     "capabilities-dropped": ["proxy", (i) => (i.HostConfig.CapAdd = ["NET_BIND_SERVICE"])],
     "read-only-root": ["proxy", (i) => (i.HostConfig.ReadonlyRootfs = false)],
-    "tmpfs-only-mounts": [
+    "declared-mounts-only": [
       "static",
       (i) => (i.HostConfig.Binds = ["/var/run/docker.sock:/var/run/docker.sock"]),
     ],
@@ -141,6 +142,68 @@ describe("the least-privilege check", () => {
     expect(result.excepted.map((f) => f.rule)).toContain("no-new-privileges");
   });
 
+  it("lets the proxy mount volumes at its certificate files and ACME store, and nothing else", () => {
+    const proxy = inspected("proxy", (i) => {
+      i.HostConfig.Binds = ["http-infra-dev-acme:/var/lib/apache2/md:rw"];
+      i.Mounts.push(
+        { Type: "volume", Name: "0123abcd", Destination: "/etc/apache2/tls" },
+        { Type: "volume", Name: "http-infra-dev-acme", Destination: "/var/lib/apache2/md" },
+      );
+    });
+    expect(failuresOf([proxy])).toEqual([]);
+    const elsewhere = inspected("proxy", (i) => {
+      i.Mounts.push({ Type: "volume", Name: "0123abcd", Destination: "/etc/apache2" });
+    });
+    expect(failuresOf([elsewhere])).toEqual([
+      "http-infra-dev-proxy breaks declared-mounts-only (CIS 5.5, 5.31): mounts [volume:/etc/apache2]",
+    ]);
+    const member = inspected("static", (i) => {
+      i.Mounts.push({ Type: "volume", Name: "0123abcd", Destination: "/etc/apache2/tls" });
+    });
+    expect(failuresOf([member])).toEqual([
+      "http-infra-dev-static breaks declared-mounts-only (CIS 5.5, 5.31): mounts [volume:/etc/apache2/tls]",
+    ]);
+    const hostPath = inspected("proxy", (i) => {
+      i.HostConfig.Binds = ["/srv/md:/var/lib/apache2/md:rw"];
+    });
+    expect(failuresOf([hostPath])).toEqual([
+      "http-infra-dev-proxy breaks declared-mounts-only (CIS 5.5, 5.31): mounts [bind:/var/lib/apache2/md]",
+    ]);
+  });
+
+  it("excepts the certificate files' holder from read-only-root and the restart rule only: it is never started", () => {
+    const holder = inspected("tls-files", (i) => {
+      i.HostConfig.ReadonlyRootfs = false;
+      i.HostConfig.RestartPolicy = { Name: "no" };
+      i.HostConfig.Mounts = [];
+      i.Mounts = [{ Type: "volume", Name: "http-infra-dev-tls", Destination: "/etc/apache2/tls" }];
+    });
+    const { failures, excepted } = checkLeastPrivilege([holder], STACK);
+    expect(failures).toEqual([]);
+    expect(excepted.map((f) => f.rule).sort()).toEqual(["read-only-root", "restart-on-failure-5"]);
+    // Any other rule still holds for it, and the exception is the holder's alone.
+    const privileged = inspected("tls-files", (i) => (i.HostConfig.CapDrop = []));
+    expect(failuresOf([privileged])).toEqual([
+      "http-infra-dev-tls-files breaks capabilities-dropped (CIS 5.3): drops [], not ALL",
+    ]);
+    const writableProxy = inspected("proxy", (i) => (i.HostConfig.ReadonlyRootfs = false));
+    expect(failuresOf([writableProxy])).toHaveLength(1);
+  });
+
+  it("with HTTPS on, the proxy publishes its HTTPS port beside proxyPort, and no other", () => {
+    const https = { ...STACK, httpsPort: 8443 };
+    const both = inspected("proxy", (i) => {
+      i.HostConfig.PortBindings["8443/tcp"] = [{ HostIp: "127.0.0.1", HostPort: "8443" }];
+    });
+    expect(failuresOf([both], https)).toEqual([]);
+    expect(failuresOf([both])).toEqual([
+      "http-infra-dev-proxy breaks only-proxy-publishes (CIS 5.8): publishes [8080,8443], not only [8080]",
+    ]);
+    expect(failuresOf([inspected("proxy")], https)).toEqual([
+      "http-infra-dev-proxy breaks only-proxy-publishes (CIS 5.8): publishes [8080], not only [8080,8443]",
+    ]);
+  });
+
   it("names a swarm task's role from its service: members, the proxy, and the proxy's checks", () => {
     const prefix = "http-infra-swarm";
     expect(
@@ -185,7 +248,10 @@ describe("the least-privilege check", () => {
   it("every exception and every rule is explained in docs/security.md", () => {
     const doc = readFileSync(path.join(__dirname, "..", "..", "docs", "security.md"), "utf8");
     for (const rule of RULES) expect(doc, `rule ${rule.id}`).toContain(`\`${rule.id}\``);
-    for (const [target, exceptions] of Object.entries(EXCEPTIONS)) {
+    for (const [target, exceptions] of [
+      ...Object.entries(EXCEPTIONS),
+      ...Object.entries(ROLE_EXCEPTIONS),
+    ]) {
       for (const rule of Object.keys(exceptions)) {
         expect(
           RULES.map((r) => r.id),

@@ -133,7 +133,7 @@ ob_start();
 # start: edits here are lost on the next start. Change the container's environment instead.
 
 <?php if ($tls === null): ?>
-<VirtualHost *:8080>
+<VirtualHost *:<?= HTTP_LISTEN_PORT ?>>
 <?php else: ?>
 <?php renderTlsServerConfig($tls); ?>
 
