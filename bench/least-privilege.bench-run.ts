@@ -110,7 +110,7 @@ async function startBaseline(stack: DeployedStack): Promise<Front> {
   return {
     name: "before",
     url: `http://127.0.0.1:${PORTS.baselineProxy}${benchPath}`,
-    proxyId: proxy.id as string,
+    proxyId: proxy.id,
   };
 }
 

@@ -35,7 +35,7 @@ async function layerChanges(container: Docker.Container): Promise<unknown[]> {
   const parsed = Buffer.isBuffer(answer)
     ? (JSON.parse(answer.toString("utf8")) as unknown)
     : answer;
-  return Array.isArray(parsed) ? parsed : [];
+  return Array.isArray(parsed) ? (parsed as unknown[]) : [];
 }
 
 describeWithDocker("HTTPS with a given certificate", () => {

@@ -23,9 +23,47 @@ const STACK: StackExpectation = {
   proxyBindAddress: "127.0.0.1",
 };
 
+/** The parts of `docker inspect`'s answer the rules read, typed loosely enough to break them. */
+interface InspectFixture {
+  Name: string;
+  Config: {
+    User: string;
+    Healthcheck: { Test: string[] };
+    ExposedPorts: Record<string, object>;
+    Cmd?: string[];
+  };
+  HostConfig: {
+    Privileged: boolean;
+    CapAdd: string[] | null;
+    CapDrop: string[];
+    ReadonlyRootfs: boolean;
+    Binds: string[] | null;
+    Mounts: { Type: string; Target: string }[];
+    SecurityOpt: string[];
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    PidsLimit: number | null;
+    LogConfig: { Type: string; Config: Record<string, string> };
+    NetworkMode: string;
+    PidMode: string;
+    IpcMode: string;
+    UTSMode: string;
+    UsernsMode: string;
+    Devices: unknown[];
+    CgroupParent: string;
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+    RestartPolicy: { Name: string; MaximumRetryCount?: number };
+  };
+  Mounts: { Type: string; Name?: string; Destination: string }[];
+}
+
 /** What `docker inspect` shows for a container deployed the way the program deploys it. */
-function inspected(role: InspectedContainer["role"], edit: (info: any) => void = () => {}) {
-  const info: any = {
+function inspected(
+  role: InspectedContainer["role"],
+  edit: (info: InspectFixture) => void = () => {},
+) {
+  const info: InspectFixture = {
     Name: `/http-infra-dev-${role}`,
     Config: {
       User: role === "dynamic" ? "node" : "www-data",
@@ -59,7 +97,11 @@ function inspected(role: InspectedContainer["role"], edit: (info: any) => void =
     Mounts: [{ Type: "tmpfs", Destination: "/run/apache2" }],
   };
   edit(info);
-  return { name: info.Name.slice(1), role, info: info as Docker.ContainerInspectInfo };
+  return {
+    name: info.Name.slice(1),
+    role,
+    info: info as unknown as Docker.ContainerInspectInfo,
+  };
 }
 
 const failuresOf = (containers: InspectedContainer[], stack = STACK) =>
@@ -71,7 +113,7 @@ describe("the least-privilege check", () => {
   });
 
   // One edit per rule, each breaking that rule only.
-  const breaking: Record<string, [InspectedContainer["role"], (info: any) => void]> = {
+  const breaking: Record<string, [InspectedContainer["role"], (info: InspectFixture) => void]> = {
     "user-not-root": ["static", (i) => (i.Config.User = "")],
     healthcheck: ["dynamic", (i) => (i.Config.Healthcheck = { Test: ["NONE"] })],
     "not-privileged": ["proxy", (i) => (i.HostConfig.Privileged = true)],

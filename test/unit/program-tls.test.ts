@@ -2,7 +2,8 @@
 // container gets.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStack } from "../support/harness/memoryProvider";
-import { runProgram, isWireSecret, type ProgramRun } from "../support/pulumiProgram";
+import type * as docker from "@pulumi/docker";
+import { inputsOf, isWireSecret, runProgram, type ProgramRun } from "../support/pulumiProgram";
 import { createTestCa } from "../support/testCa";
 import { unitMocks } from "../support/unitMocks";
 
@@ -57,7 +58,7 @@ describe("tlsMode given", () => {
     expect(volume?.inputs.name).toBe("http-infra-tls-tls");
     expect(holder().inputs).toMatchObject({
       name: "http-infra-tls-tls-files",
-      image: proxy().inputs.image,
+      image: inputsOf<docker.ContainerArgs>(proxy()).image,
       start: false,
       mustRun: false,
       volumes: [{ volumeName: "http-infra-tls-tls", containerPath: "/etc/apache2/tls" }],

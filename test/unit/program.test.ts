@@ -196,15 +196,15 @@ describe("the default stack", () => {
     };
     for (const container of ofType(run, CONTAINER)) {
       const role = container.name === "proxy" ? "proxy" : container.name.split("-")[0];
-      const inputs = container.inputs;
+      const inputs = inputsOf<docker.ContainerArgs>(container);
       expect(inputs.readOnly, `${container.name} readOnly`).toBe(true);
       expect(
-        (inputs.mounts ?? []).map((m: { target: string }) => m.target),
+        (inputs.mounts ?? []).map((m) => m.target),
         `${container.name} tmpfs`,
       ).toEqual(writable[role]);
       for (const mount of inputs.mounts ?? []) {
         expect(mount.type, `${container.name} ${mount.target}`).toBe("tmpfs");
-        expect(mount.tmpfsOptions.sizeBytes, `${container.name} ${mount.target}`).toBeGreaterThan(
+        expect(mount.tmpfsOptions?.sizeBytes, `${container.name} ${mount.target}`).toBeGreaterThan(
           0,
         );
       }
@@ -297,7 +297,9 @@ describe("a configured stack", () => {
       newResource: unitMocks().newResource,
     });
     const limits = (name: string) => {
-      const { memory, memorySwap, cpus } = named(limited, CONTAINER, name).inputs;
+      const { memory, memorySwap, cpus } = inputsOf<docker.ContainerArgs>(
+        named(limited, CONTAINER, name),
+      );
       return { memory, memorySwap, cpus };
     };
     // cpus spelled as the provider reads it back ("2.0", not "2"): it is ForceNew.

@@ -362,7 +362,7 @@ describe("swarm mode", () => {
           : service.name.startsWith("proxy-ready-")
             ? "check"
             : service.name.split("-")[0];
-      const { containerSpec, resources, logDriver } = service.inputs.taskSpec;
+      const { containerSpec, resources, logDriver } = taskSpec(service);
       expect(containerSpec.readOnly, `${service.name} readOnly`).toBe(true);
       expect(
         (containerSpec.mounts ?? []).map((m: { target: string }) => m.target),

@@ -233,10 +233,18 @@ export async function readContainer(
  */
 function readLeastPrivilege(
   info: Docker.ContainerInspectInfo,
-  prior: Record<string, any>,
-  outputs: Record<string, any>,
+  prior: PropertyMap,
+  outputs: PropertyMap,
 ) {
-  const host = info.HostConfig as Docker.HostConfig & {
+  // dockerode types these as `any`: the Engine API's string lists and log configuration.
+  const host = info.HostConfig as Omit<
+    Docker.HostConfig,
+    "CapAdd" | "CapDrop" | "SecurityOpt" | "LogConfig"
+  > & {
+    CapAdd?: string[] | null;
+    CapDrop?: string[] | null;
+    SecurityOpt?: string[] | null;
+    LogConfig?: { Type: string; Config?: Record<string, string> };
     Mounts?: {
       Type: string;
       Target: string;
@@ -269,7 +277,8 @@ function readLeastPrivilege(
   outputs.memorySwap = swap > 0 ? Math.floor(swap / MiB) : swap;
   if ((host.NanoCpus ?? 0) > 0) outputs.cpus = nanoCpusAsDecimal(host.NanoCpus!);
   outputs.logDriver = host.LogConfig?.Type ?? "";
-  if (prior.logOpts !== undefined && Object.keys(prior.logOpts).length > 0) {
+  const priorLogOpts = prior.logOpts as Record<string, string> | undefined;
+  if (priorLogOpts !== undefined && Object.keys(priorLogOpts).length > 0) {
     outputs.logOpts = host.LogConfig?.Config ?? {};
   }
 }

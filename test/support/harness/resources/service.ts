@@ -1098,7 +1098,7 @@ export function storedService(id: string, spec: ServiceSpec): InspectedService {
   }
   // A mount's empty fields, a tmpfs's zero size and mode (api/types/mount: `omitempty`).
   for (const mount of container.Mounts ?? []) {
-    const fields: Partial<(typeof mount)> = mount;
+    const fields: Partial<typeof mount> = mount;
     if (!fields.Source) delete fields.Source;
     if (!fields.ReadOnly) delete fields.ReadOnly;
     const tmpfs: Partial<NonNullable<(typeof mount)["TmpfsOptions"]>> = mount.TmpfsOptions ?? {};
