@@ -17,7 +17,8 @@ export function cpusAsProviderReadsThem(cpus: number): string {
   if (nano === 0) return "0";
   const whole = Math.floor(nano / 1e9);
   const nine = `${whole}.${String(nano % 1e9).padStart(9, "0")}`;
-  if ((nine.match(/0/g) ?? []).length === 9) {
+  // The zeros in it, counted (a split has one piece more than separators).
+  if (nine.split("0").length - 1 === 9) {
     const tenths = Math.floor(nano / 1e8) + (nano % 1e8 >= 5e7 ? 1 : 0);
     return `${Math.floor(tenths / 10)}.${tenths % 10}`;
   }
