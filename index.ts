@@ -7,6 +7,7 @@
 //   config ─► settings ─► images ─► network ─► backends ─► their addresses ─► proxy env ─► proxy ─► outputs
 import * as pulumi from "@pulumi/pulumi";
 import { deployTarget } from "./src/deployTarget";
+import { runtimeLimits } from "./src/hardening";
 import { stackNames } from "./src/naming";
 import { proxyUrl } from "./src/proxyEnvironment";
 import { MINIMUM_PULUMI_VERSION } from "./src/pulumiVersion";
@@ -35,6 +36,12 @@ const settings = validateSettings({
   deployTarget: config.get("deployTarget"),
   registry: config.get("registry"),
   proxyNodeLabel: config.get("proxyNodeLabel"),
+  proxyMemoryLimitMb: config.getNumber("proxyMemoryLimitMb"),
+  staticMemoryLimitMb: config.getNumber("staticMemoryLimitMb"),
+  dynamicMemoryLimitMb: config.getNumber("dynamicMemoryLimitMb"),
+  proxyCpuLimit: config.get("proxyCpuLimit"),
+  staticCpuLimit: config.get("staticCpuLimit"),
+  dynamicCpuLimit: config.get("dynamicCpuLimit"),
   // Validation needs the plain value; it leaves this process only re-wrapped as a secret (below).
   balancerManagerPassword: config.get("balancerManagerPassword"),
   balancerManagerPasswordIsSecret: isSecretConfig("balancerManagerPassword"),
@@ -64,14 +71,16 @@ const { network, subnet } = target.network(names, settings);
 
 // The backends, published on no host port. `repoDigest` pins the image (its id, or its digest in
 // the registry): a rebuilt image replaces the containers (rolls the services), where a tag would
-// leave them on the old image.
+// leave them on the old image. Every container runs as the image's own user, read-only, without
+// capabilities, within its limits (src/hardening.ts).
 const staticPool = target.memberPool("static", {
   role: "static",
   count: settings.staticBackends,
   image: images.static.repoDigest,
   network,
   subnet,
-  port: 80, // Apache in docker-images/apache-php-image
+  port: 8080, // Apache in docker-images/apache-php-image, on a port that needs no privilege
+  limits: runtimeLimits(settings, "static"),
   names,
 });
 const dynamicPool = target.memberPool("dynamic", {
@@ -82,6 +91,7 @@ const dynamicPool = target.memberPool("dynamic", {
   subnet,
   port: 3000, // Express in docker-images/express-image, told so through PORT
   environment: { PORT: "3000" },
+  limits: runtimeLimits(settings, "dynamic"),
   names,
 });
 

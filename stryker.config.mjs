@@ -9,6 +9,8 @@ export default {
     "src/naming.ts",
     "src/proxyEnvironment.ts",
     "src/secretConfig.ts",
+    "src/hardening.ts",
+    "src/cpuLimit.ts",
   ],
   testRunner: "vitest",
   vitest: { configFile: "test/mutation/vitest.config.ts" },

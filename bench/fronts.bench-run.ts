@@ -8,7 +8,9 @@
 // Load goes to 127.0.0.1 only, and every load is bounded in time or in requests.
 import { writeFileSync, mkdirSync } from "node:fs";
 import { expect, it } from "vitest";
+import { stackContainers } from "../test/support/cisCheck";
 import { deployStack, type DeployedStack } from "../test/support/e2eStack";
+import { formatPeaks, memoryPeak } from "../test/support/memoryPeaks";
 import { formatSplit, stickyLoad } from "../test/support/stickyLoad";
 import { totalCpuNanoseconds } from "./support/cpu";
 import {
@@ -204,6 +206,15 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
         ),
     );
     report.throughput = summary;
+
+    // Each container's memory peak over the whole bench (sticky loads, 50 and 500 connections on
+    // both paths) against its limit: what the default limits are sized from.
+    const containers = await stackContainers(stack.harness.docker, stack.harness.stack);
+    const peaks = await Promise.all(
+      containers.map((c) => memoryPeak(stack.harness.docker, c.name)),
+    );
+    console.log(`\nmemory, peak over the bench against the limit:\n${formatPeaks(peaks)}`);
+    report.memoryPeaks = peaks;
   } finally {
     await removeFronts(stack);
     expect(await stack.harness.destroy()).toEqual({ containers: [], networks: [] });

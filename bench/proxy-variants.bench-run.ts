@@ -10,6 +10,7 @@
 // Variants combine with "+" (e.g. mkar100+nolog). Load goes to 127.0.0.1 only, bounded in time.
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { PROXY_PORT } from "../src/proxyEnvironment";
 import { deployStack } from "../test/support/e2eStack";
 import { buildImage } from "../test/support/harness/build";
 import { HOST_PORTS, portFrom } from "../test/support/ports";
@@ -124,7 +125,7 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
           image,
           envs,
           networksAdvanced: [{ name: stack.run.outputs.networkName as string }],
-          ports: [{ internal: 80, external: port, ip: "127.0.0.1" }],
+          ports: [{ internal: PROXY_PORT, external: port, ip: "127.0.0.1" }],
           wait: true,
           waitTimeout: 60,
         });

@@ -13,8 +13,11 @@ export interface StackNames {
   backend(role: BackendRole, index: number): string;
   /** Local image name (`repository:tag`) for one of the three images. */
   image(kind: "static" | "dynamic" | "proxy"): string;
-  /** Labels that let `docker ps --filter label=http-infra.stack=dev` find a stack's objects. */
-  labels(role: BackendRole | "proxy" | "network"): { label: string; value: string }[];
+  /**
+   * Labels that let `docker ps --filter label=http-infra.stack=dev` find a stack's objects.
+   * "tls-files": the proxy's certificate files and the container that writes them (HTTPS).
+   */
+  labels(role: BackendRole | "proxy" | "network" | "tls-files"): { label: string; value: string }[];
 }
 
 /** The label that names the node of a swarm proxy check (src/swarm/proxyReady.ts): only they carry it. */

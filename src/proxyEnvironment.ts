@@ -62,8 +62,11 @@ export interface ProxyEnvironmentArgs {
   balancerManagerPassword?: string;
 }
 
-/** The port Apache listens on inside the proxy's container (or task), in both modes. */
-export const PROXY_PORT = 80;
+/**
+ * The port Apache listens on inside the proxy's container (or task), in both modes: above 1023, so
+ * Apache needs no privilege to bind it (docker-images/apache-reverse-proxy runs as www-data).
+ */
+export const PROXY_PORT = 8080;
 
 /** The proxy container's `envs`, in Docker's `KEY=value` form. */
 export function proxyEnvironment(args: ProxyEnvironmentArgs): string[] {

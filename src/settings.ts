@@ -3,6 +3,7 @@
 // hands it here before any resource is declared.
 import { isIP } from "node:net";
 import { HIGHEST_SLOT, MAX_BACKENDS, parseIpv4Cidr } from "./addressing";
+import { cpusAsProviderReadsThem, providerKeepsCpus } from "./cpuLimit";
 import { validateTls, type RawTlsSettings, type TlsSettings } from "./tls";
 
 export { MAX_BACKENDS };
@@ -22,6 +23,12 @@ export interface RawSettings extends RawTlsSettings {
   deployTarget?: string;
   registry?: string;
   proxyNodeLabel?: string;
+  proxyMemoryLimitMb?: number;
+  staticMemoryLimitMb?: number;
+  dynamicMemoryLimitMb?: number;
+  proxyCpuLimit?: string;
+  staticCpuLimit?: string;
+  dynamicCpuLimit?: string;
   balancerManagerPassword?: string;
   /** False when the stack holds the password in plain text (set without `--secret`). */
   balancerManagerPasswordIsSecret?: boolean;
@@ -45,6 +52,14 @@ export interface Settings {
   registry: string | undefined;
   /** Swarm mode: the node label (`key=value`) of the nodes that run the proxy; undefined: all. */
   proxyNodeLabel: string | undefined;
+  /** Memory limit (MiB, swap included) of each container or task of a role. */
+  proxyMemoryLimitMb: number;
+  staticMemoryLimitMb: number;
+  dynamicMemoryLimitMb: number;
+  /** CPU limit (a number of CPUs, as `docker run --cpus` takes it) of each container or task. */
+  proxyCpuLimit: string;
+  staticCpuLimit: string;
+  dynamicCpuLimit: string;
   /** Undefined keeps the balancer-manager off. */
   balancerManagerPassword: string | undefined;
   /** HTTPS: off, a given certificate, or one from an ACME CA (src/tls.ts). */
@@ -66,6 +81,13 @@ export const defaultSettings = {
   deployTarget: "containers",
   registry: "",
   proxyNodeLabel: "",
+  // Sized from the peaks measured under `npm run bench` and the cold crowd (docs/security.md).
+  proxyMemoryLimitMb: 384,
+  staticMemoryLimitMb: 256,
+  dynamicMemoryLimitMb: 256,
+  proxyCpuLimit: "1.0",
+  staticCpuLimit: "1.0",
+  dynamicCpuLimit: "1.0",
 } as const satisfies Required<
   Omit<
     RawSettings,
@@ -75,6 +97,12 @@ export const defaultSettings = {
 
 export const DEPLOY_TARGETS = ["containers", "swarm"] as const;
 export type DeployTarget = (typeof DEPLOY_TARGETS)[number];
+
+/** Memory limits, in MiB: Docker refuses less than 6; a role's processes need several times that. */
+export const MIN_MEMORY_LIMIT_MB = 32;
+export const MAX_MEMORY_LIMIT_MB = 1_048_576;
+/** CPU limits: Docker takes hundredths of a CPU at least, and never more than the host has. */
+export const MAX_CPU_LIMIT = 256;
 
 export const MIN_PASSWORD_LENGTH = 12;
 /** bcrypt (htpasswd -B) ignores every byte after the 72nd. */
@@ -101,6 +129,9 @@ const REGISTRY =
   /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::[0-9]{1,5})?$/;
 // A Swarm node label as `key=value`: the key as Docker's label keys, a value without spaces.
 const NODE_LABEL = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?=[A-Za-z0-9._-]{1,128}$/;
+
+// A number of CPUs as `docker run --cpus` takes it, to the hundredth.
+const CPU_COUNT = /^(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?$/;
 
 // JSON.stringify shows NaN and Infinity as "null": numbers are shown as they are.
 const show = (value: unknown) =>
@@ -238,6 +269,33 @@ export function validateSettings(raw: RawSettings): Settings {
     problems.push("balancerManagerPassword must not contain control characters such as tabs");
   }
   // Stryker restore ConditionalExpression
+
+  for (const key of [
+    "proxyMemoryLimitMb",
+    "staticMemoryLimitMb",
+    "dynamicMemoryLimitMb",
+  ] as const) {
+    checkInteger(problems, key, settings[key], MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB);
+  }
+  for (const key of ["proxyCpuLimit", "staticCpuLimit", "dynamicCpuLimit"] as const) {
+    const value = settings[key];
+    if (
+      typeof value !== "string" ||
+      !CPU_COUNT.test(value) ||
+      Number(value) < 0.01 ||
+      Number(value) > MAX_CPU_LIMIT
+    ) {
+      problems.push(
+        `${key} must be a number of CPUs from 0.01 to ${MAX_CPU_LIMIT}, to the hundredth, such as 1.5 (got ${show(value)})`,
+      );
+    } else if (!providerKeepsCpus(Number(value))) {
+      problems.push(
+        `${key} ${value} is read back by the Docker provider as ${cpusAsProviderReadsThem(Number(value))} ` +
+          `CPUs, which would replace the container on every run; use a value it keeps, such as ` +
+          `${Math.max(Number(cpusAsProviderReadsThem(Number(value))), 0.1)}`,
+      );
+    }
+  }
 
   checkDeployTarget(problems, settings);
   const tls = validateTls(

@@ -3,6 +3,7 @@
 // src/deployTarget.ts picks. Types only: each target imports this module, never the other way.
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
+import type { RuntimeLimits } from "./hardening";
 import type { StackImages } from "./imageBuild";
 import type { BackendRole, StackNames } from "./naming";
 import type { Settings } from "./settings";
@@ -18,6 +19,8 @@ export interface MemberPoolArgs {
   readonly port: number;
   /** Extra environment of every member, e.g. Express's PORT. */
   readonly environment?: Record<string, string>;
+  /** Memory and CPU limits of each member. */
+  readonly limits: RuntimeLimits;
   readonly names: StackNames;
 }
 

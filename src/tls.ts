@@ -61,11 +61,14 @@ export type TlsSettings =
 /** The port Apache's TLS vhost listens on inside the proxy's container (unprivileged). */
 export const PROXY_HTTPS_PORT = 8443;
 
+/** The directory of the proxy's certificate files (docker-images/apache-reverse-proxy makes it). */
+export const TLS_FILES_DIR = "/etc/apache2/tls";
+
 /** Where the proxy finds its certificate files (single-host uploads, swarm secrets). */
 export const TLS_FILES = {
-  certificate: "/etc/apache2/tls/certificate.pem",
-  privateKey: "/etc/apache2/tls/private-key.pem",
-  acmeCaRoot: "/etc/apache2/tls/acme-ca-root.pem",
+  certificate: `${TLS_FILES_DIR}/certificate.pem`,
+  privateKey: `${TLS_FILES_DIR}/private-key.pem`,
+  acmeCaRoot: `${TLS_FILES_DIR}/acme-ca-root.pem`,
 } as const;
 
 /** RSA keys shorter than this cap an SSL Labs / testssl.sh rating and are refused by CAs. */

@@ -41,3 +41,41 @@ export async function totalCpuNanoseconds(docker: Docker, containerIds: string[]
   const values = await Promise.all(containerIds.map((id) => cpuNanoseconds(docker, id)));
   return values.reduce((sum, value) => sum + value, 0);
 }
+
+/** How often the CFS quota (a CPU limit) held a container back, from its cgroup's cpu.stat. */
+export interface CpuThrottling {
+  /** Scheduler periods in which the container ran. */
+  periods: number;
+  /** Of those, the periods in which it used up its quota and had to wait. */
+  throttled: number;
+  /** Time spent waiting for the next period, in ms. */
+  throttledMs: number;
+}
+
+/** The container's throttling counters since it started; undefined where cgroups are not readable. */
+export function cpuThrottling(containerId: string): CpuThrottling | undefined {
+  const candidates = [
+    // cgroup v1 (cpu controller): throttled_time in ns
+    `/sys/fs/cgroup/cpu/docker/${containerId}/cpu.stat`,
+    `/sys/fs/cgroup/cpu/system.slice/docker-${containerId}.scope/cpu.stat`,
+    // cgroup v2: throttled_usec
+    `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/cpu.stat`,
+    `/sys/fs/cgroup/docker/${containerId}/cpu.stat`,
+  ];
+  for (const file of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    const field = (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    return {
+      periods: field("nr_periods"),
+      throttled: field("nr_throttled"),
+      throttledMs: field("throttled_time") / 1e6 + field("throttled_usec") / 1e3,
+    };
+  }
+  return undefined;
+}

@@ -145,7 +145,8 @@ export async function startFronts(
     });
     return created.id;
   };
-  const directStatic = await direct("static", BENCH_PORTS.directStatic, 80);
+  // The static image's Apache listens on 8080, a port that needs no privilege.
+  const directStatic = await direct("static", BENCH_PORTS.directStatic, 8080);
   const directDynamic = await direct("dynamic", BENCH_PORTS.directDynamic, 3000);
 
   const proxyId = await containerId(stack, outputs.proxyContainerName as string);

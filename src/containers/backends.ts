@@ -4,8 +4,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { addressInSubnet, slots } from "../addressing";
+import type { RuntimeLimits } from "../hardening";
 import type { BackendRole, StackNames } from "../naming";
 import { hostPort, ipOnNetwork } from "../proxyEnvironment";
+import { containerHardening } from "./hardening";
 
 /** How long `pulumi up` waits for a container's healthcheck before it fails the deploy. */
 export const HEALTHY_WITHIN_SECONDS = 120;
@@ -34,6 +36,8 @@ export interface BackendPoolArgs {
   readonly port: number;
   readonly names: StackNames;
   readonly envs?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Memory and CPU limits of each member. */
+  readonly limits: RuntimeLimits;
 }
 
 export class BackendPool extends pulumi.ComponentResource {
@@ -73,6 +77,7 @@ export class BackendPool extends pulumi.ComponentResource {
             },
           ],
           labels: args.names.labels(args.role),
+          ...containerHardening(args.role, args.limits),
           restart: "unless-stopped",
           // Return only once the image's HEALTHCHECK passes, so the proxy starts on live members.
           wait: true,

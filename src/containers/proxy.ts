@@ -5,12 +5,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { addressInSubnet, slots } from "../addressing";
+import { runtimeLimits } from "../hardening";
 import type { StackNames } from "../naming";
 import { PROXY_PORT, proxyEnvironment, proxyEnvironmentDigest } from "../proxyEnvironment";
 import type { Settings } from "../settings";
 import { tlsEnvironment } from "../tls";
 import { HEALTHY_WITHIN_SECONDS } from "./backends";
-import { acmeStoreName, proxyTlsInputs } from "./tls";
+import { containerHardening } from "./hardening";
+import { acmeStoreName, proxyTlsInputs, tlsFiles } from "./tls";
 
 export interface ProxyArgs {
   readonly names: StackNames;
@@ -45,8 +47,9 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
       }),
       ...tlsEnvironment(settings.tls),
     ]);
-  // HTTPS: its port, the certificate as files, mod_md's store on a volume that outlives the
-  // container, so a replaced proxy orders no new certificate (src/containers/tls.ts).
+  // HTTPS: its port, the certificate files on a volume written before the proxy starts (its
+  // root filesystem is read-only), mod_md's store on a volume that outlives the container, so a
+  // replaced proxy orders no new certificate (src/containers/tls.ts).
   const acmeStore =
     settings.tls.mode === "acme"
       ? new docker.Volume("acme-store", {
@@ -54,7 +57,10 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
           labels: names.labels("proxy"),
         })
       : undefined;
-  const tls = proxyTlsInputs(settings.tls, settings, acmeStore?.name);
+  const tls = proxyTlsInputs(settings.tls, settings, {
+    files: tlsFiles(names, settings.tls, args.image),
+    acmeStore: acmeStore?.name,
+  });
 
   return new docker.Container(
     "proxy",
@@ -76,9 +82,9 @@ export function proxyContainer(args: ProxyArgs): docker.Container {
         { internal: PROXY_PORT, external: settings.proxyPort, ip: settings.proxyBindAddress },
         ...tls.ports,
       ],
-      uploads: tls.uploads,
       volumes: tls.volumes,
       labels: names.labels("proxy"),
+      ...containerHardening("proxy", runtimeLimits(settings, "proxy")),
       restart: "unless-stopped",
       wait: true,
       waitTimeout: HEALTHY_WITHIN_SECONDS,

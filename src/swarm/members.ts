@@ -4,6 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberPool, MemberPoolArgs } from "../target";
+import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import {
   convergeConfig,
   memberRollbackConfig,
@@ -30,7 +31,9 @@ export class ServicePool extends pulumi.ComponentResource implements MemberPool 
             name: serviceName,
             labels: args.names.labels(args.role),
             taskSpec: {
+              ...taskSpecHardening(args.limits),
               containerSpec: {
+                ...containerSpecHardening(args.role),
                 image: args.image,
                 // The backends answer with `X-Served-By: $HOSTNAME`.
                 hostname: serviceName,

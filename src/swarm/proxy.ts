@@ -2,8 +2,10 @@
 // publishing the port on its own node (host mode), finding the members by their service names.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { runtimeLimits } from "../hardening";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
+import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import {
   proxyRollbackConfig,
   proxyUpdateConfig,
@@ -38,6 +40,9 @@ export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<s
   }
   return env;
 }
+
+/** The proxy image's user and group (www-data, 33 in both base images): the password file's owner. */
+export const PROXY_UID = "33";
 
 /** `node.labels.key==value`, Swarm's placement constraint for a node label. */
 export function nodeLabelConstraint(label: string): string {
@@ -81,7 +86,9 @@ export function proxyService(
       name: names.proxy,
       labels: names.labels("proxy"),
       taskSpec: {
+        ...taskSpecHardening(runtimeLimits(settings, "proxy")),
         containerSpec: {
+          ...containerSpecHardening("proxy"),
           image: args.image,
           env,
           secrets: secret && [
@@ -89,7 +96,9 @@ export function proxyService(
               secretId: secret.id,
               secretName: secret.name,
               fileName: PASSWORD_FILE,
-              // Root reads it in the entrypoint; Apache's workers never need it.
+              // Only the image's user (www-data, uid 33) reads it, in the entrypoint.
+              fileUid: PROXY_UID,
+              fileGid: PROXY_UID,
               fileMode: 0o400,
             },
           ],

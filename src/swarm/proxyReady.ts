@@ -10,7 +10,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { PROXY_CHECK_LIMITS } from "../hardening";
 import { dnsLabel, PROXY_CHECK_NODE_LABEL, type StackNames } from "../naming";
+import { PROXY_PORT } from "../proxyEnvironment";
+import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import { restartPolicy, STOP_GRACE_PERIOD } from "./policies";
 import type { SwarmNode } from "./swarmNodes";
 
@@ -72,18 +75,19 @@ export function readyServiceName(names: StackNames, node: SwarmNode): string {
 
 /**
  * The check's health command (`sh -c`): finds the proxy task on its node among the proxy service's
- * tasks on the stack's network (`tasks.<service>`, Swarm's DNS), by the id it reports, and
- * remembers its address so that later probes ask that one proxy only. Exits 0 only when that proxy
- * reports `expected`.
+ * tasks on the stack's network (`tasks.<service>`, Swarm's DNS), by the id it reports on its port
+ * inside the task, and remembers its address so that later probes ask that one proxy only (in
+ * /tmp, the check's one writable path). Exits 0 only when that proxy reports `expected`.
  */
 export function readyProbe(
   proxyService: string,
   expected: string,
+  port: number = PROXY_PORT,
   memo = "/tmp/proxy-address",
 ): string {
   return [
     `want='X-Proxy-Config: ${expected}'`,
-    `ask() { curl -fsS --max-time 1 -o /dev/null -D - "http://$1/proxy-healthz" | tr -d '\\r' | grep -qixF "$want"; }`,
+    `ask() { curl -fsS --max-time 1 -o /dev/null -D - "http://$1:${port}/proxy-healthz" | tr -d '\\r' | grep -qixF "$want"; }`,
     `ip=$(cat ${memo} 2>/dev/null) && ask "$ip" && exit 0`,
     `for ip in $(getent ahostsv4 tasks.${proxyService} | cut -d' ' -f1 | sort -u); do`,
     `  ask "$ip" && echo "$ip" > ${memo} && exit 0`,
@@ -170,7 +174,11 @@ export function proxyReadyChecks(args: ProxyReadyArgs): docker.Service[] {
           ],
           taskSpec: {
             forceUpdate: checkForceUpdate(node, readyServiceName(names, node)),
+            // Least privilege as every task of the stack (src/hardening.ts), within limits of
+            // its own.
+            ...taskSpecHardening(PROXY_CHECK_LIMITS),
             containerSpec: {
+              ...containerSpecHardening("proxyCheck"),
               image: args.image,
               // Idle until stopped; the health command does the work. `wait` returns on the stop
               // signal, the image's SIGWINCH (Apache's graceful stop) or SIGTERM, so a stop takes

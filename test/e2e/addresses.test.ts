@@ -5,6 +5,7 @@
 // backend. Required in CI; skipped outside CI when no engine answers (the reason is printed).
 import type Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { PROXY_PORT } from "../../src/proxyEnvironment";
 import { ownEngine, restartOwnEngine } from "../support/dockerEngine";
 import {
   deployStack,
@@ -182,7 +183,7 @@ describeWithDocker("addresses that never drift", () => {
       const info = await docker().getContainer(name).inspect();
       expect(info.NetworkSettings.Networks[network]?.IPAddress, name).toBe(address);
     }
-    expect(stack.run.outputs.staticBackends).toEqual([`${base}.3:80`, `${base}.4:80`]);
+    expect(stack.run.outputs.staticBackends).toEqual([`${base}.3:8080`, `${base}.4:8080`]);
     expect(stack.run.outputs.dynamicBackends).toEqual([`${base}.19:3000`, `${base}.20:3000`]);
   });
 
@@ -229,7 +230,7 @@ describeWithDocker("addresses that never drift", () => {
       image: proxyImage,
       envs: [`STATIC_APP_1=${static1}`, `STATIC_APP_2=${dynamic1}`, `DYNAMIC_APP_1=${dynamic2}`],
       networksAdvanced: [{ name: stack.run.outputs.networkName as string }],
-      ports: [{ internal: 80, external: PORTS.misconfiguredProxy, ip: "127.0.0.1" }],
+      ports: [{ internal: PROXY_PORT, external: PORTS.misconfiguredProxy, ip: "127.0.0.1" }],
       wait: true,
       waitTimeout: 60,
     });

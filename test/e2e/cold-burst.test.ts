@@ -4,9 +4,11 @@
 // The numbers (p99, req/s, HAProxy beside the proxy) are the benchmark's business:
 // bench/cold.bench-run.ts.
 import { expect, it } from "vitest";
+import { stackContainers } from "../support/cisCheck";
 import { coldBurst, summarizeBurst } from "../support/coldBurst";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { HOST_PORTS } from "../support/ports";
+import { formatPeaks, memoryPeak } from "../support/memoryPeaks";
 import { formatSplit } from "../support/stickyLoad";
 
 const PORT = HOST_PORTS.coldBurst.ports.proxy;
@@ -31,4 +33,20 @@ describeWithDocker("a crowd of new sessions on a freshly deployed stack", () => 
     expect(result.ok, "requests answered 200").toBe(10_000);
     expect(result.latenciesMs.at(-1), "the slowest request (ms)").toBeLessThan(CLIENT_TIMEOUT_MS);
   }, 180_000);
+
+  it("every container stayed within its memory limit through the crowd: none OOM-killed, all running", async () => {
+    const { harness } = stack();
+    const containers = await stackContainers(harness.docker, harness.stack);
+    expect(containers, "the stack's containers").toHaveLength(5);
+    const peaks = await Promise.all(containers.map((c) => memoryPeak(harness.docker, c.name)));
+    console.log(`[e2e cold] memory, peak since start against the limit:\n${formatPeaks(peaks)}`);
+    for (const peak of peaks) {
+      expect(peak.limitBytes, `${peak.container} has a memory limit`).toBeGreaterThan(0);
+      expect(peak.oomKills, `${peak.container} OOM kills`).toBe(0);
+    }
+    for (const { name, info } of containers) {
+      expect(info.State.Running, `${name} running`).toBe(true);
+      expect(info.RestartCount, `${name} restarts`).toBe(0);
+    }
+  });
 });

@@ -1,8 +1,8 @@
 // HTTPS from an ACME CA (tlsMode acme), end to end: the real index.ts deployed through the harness,
 // mod_md in the proxy ordering a certificate from Pebble (Debian's package, test/support/pebble/)
 // on the stack's network. Pebble validates http-01 for real: its mock DNS points the domain at the
-// proxy's fixed address and it fetches the token from the proxy's port 80. A client that trusts
-// only Pebble's issuing root then verifies the chain.
+// proxy's fixed address and it fetches the token from the proxy's plain HTTP port. A client that
+// trusts only Pebble's issuing root then verifies the chain.
 import Docker from "dockerode";
 import { X509Certificate } from "node:crypto";
 import { connect, type PeerCertificate } from "node:tls";

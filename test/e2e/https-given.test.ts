@@ -5,7 +5,9 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type Docker from "dockerode";
 import { afterAll, expect, it } from "vitest";
+import { expectLeastPrivilege, stackContainers } from "../support/cisCheck";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
 import { HOST_PORTS } from "../support/ports";
@@ -26,6 +28,15 @@ const keyMaterial = issued.privateKey
   .split("\n")
   .filter((line) => line && !line.startsWith("-----"))
   .join("");
+
+/** `docker diff`: what the container wrote to its own layer (the Engine answers `null` for none). */
+async function layerChanges(container: Docker.Container): Promise<unknown[]> {
+  const answer = (await container.changes()) as unknown;
+  const parsed = Buffer.isBuffer(answer)
+    ? (JSON.parse(answer.toString("utf8")) as unknown)
+    : answer;
+  return Array.isArray(parsed) ? (parsed as unknown[]) : [];
+}
 
 describeWithDocker("HTTPS with a given certificate", () => {
   const stack = stackForSuite({
@@ -109,19 +120,41 @@ describeWithDocker("HTTPS with a given certificate", () => {
     expect((await https("/balancer-manager", { authorization })).status).toBe(200);
   });
 
-  it("keeps the private key out of docker inspect, the environment, the logs and the state", async () => {
+  it("keeps the private key out of docker inspect, the environment, the logs, the container's layer and the state", async () => {
     const { harness, run } = stack();
     const proxy = harness.docker.getContainer(`http-infra-${harness.stack}-proxy`);
-    const inspect = JSON.stringify(await proxy.inspect());
+    const info = await proxy.inspect();
+    const inspect = JSON.stringify(info);
     expect(inspect).not.toContain(keyMaterial);
     expect(inspect).toContain("TLS_PRIVATE_KEY_FILE=/etc/apache2/tls/private-key.pem");
     expect(await logTail(proxy, 500)).not.toContain(keyMaterial);
-    // The container's processes: no environment holds it either.
+    // The proxy's root filesystem is read-only: the files come from the stack's volume, which
+    // the tls-files container took the upload into before the proxy was created, mounted
+    // read-only. The stack's destroy removes both (stackForSuite checks nothing is left).
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    const volume = info.Mounts.find((mount) => mount.Destination === "/etc/apache2/tls");
+    expect(volume, "a volume at /etc/apache2/tls").toMatchObject({
+      Type: "volume",
+      Name: `http-infra-${harness.stack}-tls`,
+      RW: false,
+    });
+    // Nothing was written to either container's own layer: the key is in no image or layer.
+    const holder = harness.docker.getContainer(`http-infra-${harness.stack}-tls-files`);
+    expect(await layerChanges(proxy), "the proxy's layer").toEqual([]);
+    expect(await layerChanges(holder), "the holder's layer").toEqual([]);
+    const holderState = (await holder.inspect()).State;
+    expect(holderState.Status, "the holder never runs").toBe("created");
+    // The container's processes: no environment holds it either. The file is root's (the
+    // upload sets no owner), readable by Apache's www-data, writable by nobody.
     const exec = await proxy.exec({
       Cmd: [
         "sh",
         "-c",
-        "cat /proc/1/environ | tr '\\0' '\\n'; stat -c '%a %U' /etc/apache2/tls/private-key.pem",
+        "cat /proc/1/environ | tr '\\0' '\\n'; stat -c '%a %U' /etc/apache2/tls/private-key.pem; " +
+          "id -un; test -r /etc/apache2/tls/private-key.pem && echo readable; " +
+          "test -w /etc/apache2/tls/private-key.pem || echo not-writable; " +
+          "touch /etc/apache2/tls/x 2>/dev/null || echo no-new-files; " +
+          "ls /etc/apache2/tls",
       ],
       AttachStdout: true,
       AttachStderr: true,
@@ -142,7 +175,12 @@ describeWithDocker("HTTPS with a given certificate", () => {
       });
     });
     expect(output).not.toContain(keyMaterial);
-    expect(output, "the key file is root's alone").toContain("600 root");
+    expect(output, "the key file: root's, read-only for all").toContain("444 root");
+    expect(output, "exec runs as the image's user").toContain("www-data");
+    expect(output).toContain("readable");
+    expect(output).toContain("not-writable");
+    expect(output, "www-data can't add a file beside it").toContain("no-new-files");
+    expect(output).toContain("certificate.pem\nprivate-key.pem");
     // What the engine stores: the upload's content reaches it only inside a secret (the state
     // keeps it encrypted); no other input of any resource carries the key.
     const proxyInputs = run.resources.find(
@@ -162,6 +200,20 @@ describeWithDocker("HTTPS with a given certificate", () => {
     for (const resource of run.resources)
       walk(resource.wireInputs, `${resource.type} ${resource.name}`);
     expect(leaks, "key material outside a secret").toEqual([]);
+  });
+
+  it("every container runs with least privilege, the proxy's two published ports and its key volume included", async () => {
+    const { harness, run } = stack();
+    expectLeastPrivilege(
+      await stackContainers(harness.docker, harness.stack),
+      {
+        target: "containers",
+        proxyPort: ports.http,
+        httpsPort: ports.https,
+        proxyBindAddress: "127.0.0.1",
+      },
+      run.resources.filter((r) => r.type.endsWith("Container")).length,
+    );
   });
 
   it("testssl.sh finds nothing VULNERABLE and no protocol below TLS 1.2", async () => {

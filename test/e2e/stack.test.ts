@@ -9,6 +9,7 @@ import {
   formatTimings,
   type DeployedStack,
 } from "../support/e2eStack";
+import { expectLeastPrivilege, stackContainers } from "../support/cisCheck";
 import { logTail } from "../support/harness/resources/engineApi";
 import { HttpSession, tally } from "../support/httpSession";
 import { HOST_PORTS } from "../support/ports";
@@ -40,6 +41,14 @@ describeWithDocker("the deployed stack", () => {
     }
     console.log(`[e2e timings] checks ${((performance.now() - checksStarted) / 1000).toFixed(1)}s`);
   }, 120_000);
+
+  it("every container runs with least privilege: each CIS Docker Benchmark rule, or a stated exception", async () => {
+    expectLeastPrivilege(
+      await stackContainers(main.harness.docker, main.harness.stack),
+      { target: "containers", proxyPort: ports.main, proxyBindAddress: "127.0.0.1" },
+      5,
+    );
+  });
 
   it("round-robins static / over both static backends (20 requests, each at least 5)", async () => {
     const replies = [];
@@ -132,8 +141,7 @@ describeWithDocker("the deployed stack", () => {
       ...(main.run.outputs.staticBackends as string[]),
       ...(main.run.outputs.dynamicBackends as string[]),
     ];
-    // The manager shows members as URLs, which leave out the default port 80.
-    for (const member of members) expect(manager.body).toContain(member.replace(/:80$/, ""));
+    for (const member of members) expect(manager.body).toContain(member);
   });
 
   it("moves a sticky client to the live dynamic backend within 2 s when its own stops", async () => {
@@ -219,6 +227,11 @@ describeWithDocker("the deployed stack", () => {
     }
     expect([...dynamicServers].sort()).toEqual(
       [1, 2, 3, 4].map((i) => containerName(scale!, "dynamic", i)),
+    );
+    expectLeastPrivilege(
+      await stackContainers(scale.harness.docker, scale.harness.stack),
+      { target: "containers", proxyPort: ports.scale, proxyBindAddress: "127.0.0.1" },
+      8,
     );
     // No password in this stack: the balancer-manager is not served at all.
     expect((await new HttpSession(scale.url).get("/balancer-manager")).status).toBe(404);

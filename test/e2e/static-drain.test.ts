@@ -3,10 +3,12 @@
 // Apache stops. A request on a connection kept alive from before the stop is still answered, with
 // `Connection: close`; /healthz answers 503 so the proxy's health check takes the member out; no
 // kept-alive connection is closed under the proxy before the drain ends; then Apache stops
-// gracefully and the container exits 0 within the stack's grace. Required in CI.
+// gracefully and the container exits 0 within the stack's grace. The container runs as the stack
+// runs it: read-only, tmpfs only where the stack mounts one, no capabilities. Required in CI.
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { STOP_GRACE_SECONDS } from "../../src/containers/backends";
+import { DROPPED_CAPABILITIES, WRITABLE_PATHS } from "../../src/hardening";
 import { baseImageConfig, describeWithDocker } from "../support/e2eStack";
 import { buildImage } from "../support/harness/build";
 import { HARNESS_LABEL } from "../support/harness/dockerHarness";
@@ -22,6 +24,20 @@ const PORT = HOST_PORTS.staticDrain.ports.member;
 const DRAIN_SECONDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The least-privilege part of the HostConfig the stack gives a static member (src/hardening.ts). */
+const HARDENED = {
+  ReadonlyRootfs: true,
+  Mounts: WRITABLE_PATHS.static.map(({ target, sizeBytes }) => ({
+    Type: "tmpfs" as const,
+    Source: "",
+    Target: target,
+    // Mode 0: the engine's default (1777), as the stack leaves it.
+    TmpfsOptions: { SizeBytes: sizeBytes, Mode: 0 },
+  })),
+  CapDrop: [...DROPPED_CAPABILITIES],
+  SecurityOpt: ["no-new-privileges:true"],
+};
 
 describeWithDocker("the static image drains before it stops (e2e-static-drain)", () => {
   const docker = new Docker();
@@ -42,7 +58,10 @@ describeWithDocker("the static image drains before it stops (e2e-static-drain)",
       Image: TAG,
       Env: env,
       Labels: { [HARNESS_LABEL]: STACK },
-      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: String(PORT) }] } },
+      HostConfig: {
+        ...HARDENED,
+        PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(PORT) }] },
+      },
     });
     await container().start();
     await servesHealthz();
@@ -149,6 +168,7 @@ describeWithDocker("the static image drains before it stops (e2e-static-drain)",
         Image: TAG,
         Env: [`DRAIN_SECONDS=${value}`],
         Labels: { [HARNESS_LABEL]: STACK },
+        HostConfig: HARDENED,
       });
       await container().start();
       const { StatusCode } = (await container().wait()) as { StatusCode: number };

@@ -8,6 +8,7 @@ import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { baseImageConfig, deployStack, describeWithDocker } from "../support/e2eStack";
+import { expectLeastPrivilege, swarmTaskContainers } from "../support/cisCheck";
 import { formatDowntime, startDowntimeProbe } from "../support/downtimeProbe";
 import { HARNESS_LABEL, type DockerHarness } from "../support/harness/dockerHarness";
 import { editedContext, type EditedContext } from "../support/harness/editedContext";
@@ -28,6 +29,7 @@ import { diffInputs } from "../support/harness/updateRules";
 import { HttpSession, tally } from "../support/httpSession";
 import {
   listTestbedLeftovers,
+  NODE_PROXY_PORT,
   startSwarmTestBed,
   type SwarmTestBed,
 } from "../support/swarm/testBed";
@@ -183,6 +185,16 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
         );
       }
     }
+  });
+
+  it("every task's container on every node runs with least privilege: each CIS rule, or a stated exception", async () => {
+    // 4 members, and a proxy and its check on each of the 3 nodes, as each node's engine
+    // inspects them.
+    expectLeastPrivilege(
+      await swarmTaskContainers(bed.nodes, PREFIX),
+      { target: "swarm", proxyPort: NODE_PROXY_PORT },
+      10,
+    );
   });
 
   it("every service and secret reads back as declared: the state is the provider's Read of the real object, the in-memory model agrees, and the next up does nothing", async () => {

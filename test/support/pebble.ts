@@ -2,7 +2,7 @@
 // e2e suite: its image, its config and HTTPS certificate (from the test's own CA), and a container
 // that joins the stack's network as soon as `up` has made it, with its mock DNS pointing the
 // domain at the proxy's fixed address. Pebble validates http-01 for real: it fetches the token from
-// the proxy's port 80 over the stack's network.
+// the proxy's plain HTTP port (8080 in its container) over the stack's network.
 import type Docker from "dockerode";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -92,8 +92,9 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         managementListenAddress: `0.0.0.0:${MANAGEMENT_PORT}`,
         certificate: "/etc/pebble/cert.pem",
         privateKey: "/etc/pebble/key.pem",
-        // http-01 goes to the proxy's plain HTTP port (80 inside its container).
-        httpPort: 80,
+        // http-01 goes to the proxy's plain HTTP port (8080 inside its container, where the host
+        // would map 80: MDPortMap in templates/tls.php).
+        httpPort: 8080,
         tlsPort: 443,
         ocspResponderURL: "",
         externalAccountBindingRequired: false,

@@ -87,6 +87,11 @@ export const HOST_PORTS = {
     firstVariant: 18523,
   }),
   benchNodeLoss: range("bench/node-loss-variants.bench-run.ts", 18540, 18549, { proxy: 18540 }),
+  /** The stack's proxy and the proxy of the same stack as it ran before least privilege. */
+  benchLeastPrivilege: range("bench/least-privilege.bench-run.ts", 18550, 18559, {
+    proxy: 18550,
+    baselineProxy: 18551,
+  }),
 } as const;
 
 /**

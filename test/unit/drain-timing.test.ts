@@ -2,12 +2,14 @@
 // to stop keeps serving for its drain, until the proxy has surely taken it out; the proxy's health
 // check settings live in its vhost template, the drains in the two backend images, the grace in the
 // program. This renders the template with the php CLI, as the proxy's entrypoint does, and fails
-// when any of them moves without the others.
+// when any of them moves without the others. The static drain file must also lie where a static
+// member may write.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { STOP_GRACE_SECONDS } from "../../src/containers/backends";
+import { WRITABLE_PATHS } from "../../src/hardening";
 import { phpVersion, runPhp } from "../support/php";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -104,5 +106,23 @@ describe("the stop grace against the drains", () => {
     const apache = staticDrainSeconds() + staticGracefulStopSeconds() + 1;
     expect(STOP_GRACE_SECONDS, "express-image stops within").toBeGreaterThanOrEqual(express + 2);
     expect(STOP_GRACE_SECONDS, "apache-php-image stops within").toBeGreaterThanOrEqual(apache + 2);
+  });
+});
+
+describe("the static drain file", () => {
+  it("is the one static-site.conf tests, in a path the stack mounts writable for static members", () => {
+    const match = /^readonly drain_file=(\/\S+)$/m.exec(readFileSync(STATIC_DRAIN_SCRIPT, "utf8"));
+    expect(match, "apache2-drain-foreground sets drain_file").not.toBeNull();
+    const file = match![1];
+    const conf = readFileSync(STATIC_SITE_CONF, "utf8");
+    const tested = [...conf.matchAll(/-f '([^']+)'/g)].map((m) => m[1]);
+    // The health check's 503 and the nokeepalive: both look at that file.
+    expect(tested, "static-site.conf's -f tests").toEqual([file, file]);
+    // The root filesystem is read-only: www-data can create the file only on one of its tmpfs.
+    const writable = WRITABLE_PATHS.static.map((p) => p.target);
+    expect(
+      writable.some((dir) => path.posix.dirname(file) === dir),
+      `${file} directly in one of ${writable.join(", ")}`,
+    ).toBe(true);
   });
 });

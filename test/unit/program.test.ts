@@ -130,15 +130,18 @@ describe("the default stack", () => {
       (c) => (inputsOf<docker.ContainerArgs>(c).ports ?? []).length > 0,
     );
     expect(publishing.map((c) => c.name)).toEqual(["proxy"]);
-    expect(publishing[0].inputs.ports).toEqual([{ internal: 80, external: 8080, ip: "127.0.0.1" }]);
+    // Inside, Apache listens on 8080, a port that needs no privilege; outside, proxyPort.
+    expect(publishing[0].inputs.ports).toEqual([
+      { internal: 8080, external: 8080, ip: "127.0.0.1" },
+    ]);
   });
 
   it("the proxy env lists every backend's IP on the stack network, member i as APP_i", () => {
     const env = envOf(named(run, CONTAINER, "proxy"));
     const ip = (name: string) => mocks.ipByContainer.get(`http-infra-dev-${name}`);
     expect(env).toEqual({
-      STATIC_APP_1: `${ip("static-1")}:80`,
-      STATIC_APP_2: `${ip("static-2")}:80`,
+      STATIC_APP_1: `${ip("static-1")}:8080`,
+      STATIC_APP_2: `${ip("static-2")}:8080`,
       DYNAMIC_APP_1: `${ip("dynamic-1")}:3000`,
       DYNAMIC_APP_2: `${ip("dynamic-2")}:3000`,
       SERVER_NAME: "demo.res.ch",
@@ -185,11 +188,43 @@ describe("the default stack", () => {
     }
   });
 
+  it("runs every container read-only, without capabilities or new privileges, limited, logs rotated", () => {
+    const writable: Record<string, string[]> = {
+      proxy: ["/run/apache2"],
+      static: ["/run/apache2", "/tmp"],
+      dynamic: [],
+    };
+    for (const container of ofType(run, CONTAINER)) {
+      const role = container.name === "proxy" ? "proxy" : container.name.split("-")[0];
+      const inputs = inputsOf<docker.ContainerArgs>(container);
+      expect(inputs.readOnly, `${container.name} readOnly`).toBe(true);
+      expect(
+        (inputs.mounts ?? []).map((m) => m.target),
+        `${container.name} tmpfs`,
+      ).toEqual(writable[role]);
+      for (const mount of inputs.mounts ?? []) {
+        expect(mount.type, `${container.name} ${mount.target}`).toBe("tmpfs");
+        expect(mount.tmpfsOptions?.sizeBytes, `${container.name} ${mount.target}`).toBeGreaterThan(
+          0,
+        );
+      }
+      expect(inputs.capabilities, container.name).toEqual({ drops: ["ALL"] });
+      expect(inputs.securityOpts, container.name).toEqual(["no-new-privileges:true"]);
+      expect(inputs.memory, `${container.name} memory`).toBe(role === "proxy" ? 384 : 256);
+      expect(inputs.memorySwap, `${container.name} no swap on top`).toBe(inputs.memory);
+      expect(inputs.cpus, `${container.name} cpus`).toBe("1.0");
+      expect(inputs.logDriver, container.name).toBe("json-file");
+      expect(inputs.logOpts, container.name).toEqual({ "max-size": "10m", "max-file": "3" });
+      // The user is the image's (USER in its Dockerfile), never overridden to root here.
+      expect(inputs.user, container.name).toBeUndefined();
+    }
+  });
+
   it("exports the URL, the backends' addresses and the network name", () => {
     const ip = (name: string) => mocks.ipByContainer.get(`http-infra-dev-${name}`);
     expect(run.outputs).toMatchObject({
       url: "http://127.0.0.1:8080/",
-      staticBackends: [`${ip("static-1")}:80`, `${ip("static-2")}:80`],
+      staticBackends: [`${ip("static-1")}:8080`, `${ip("static-2")}:8080`],
       dynamicBackends: [`${ip("dynamic-1")}:3000`, `${ip("dynamic-2")}:3000`],
       networkName: "http-infra-dev-net",
       proxyContainerName: "http-infra-dev-proxy",
@@ -222,7 +257,7 @@ describe("a configured stack", () => {
   it("runs as many backends as configured and lists all of them in order", () => {
     const env = envOf(named(run, CONTAINER, "proxy"));
     const ip = (name: string) => mocks.ipByContainer.get(`http-infra-lab-${name}`);
-    for (let i = 1; i <= 3; i++) expect(env[`STATIC_APP_${i}`]).toBe(`${ip(`static-${i}`)}:80`);
+    for (let i = 1; i <= 3; i++) expect(env[`STATIC_APP_${i}`]).toBe(`${ip(`static-${i}`)}:8080`);
     for (let i = 1; i <= 5; i++) expect(env[`DYNAMIC_APP_${i}`]).toBe(`${ip(`dynamic-${i}`)}:3000`);
     expect(env.STATIC_APP_4).toBeUndefined();
     expect(env.DYNAMIC_APP_6).toBeUndefined();
@@ -230,7 +265,7 @@ describe("a configured stack", () => {
 
   it("publishes the configured port on the configured address", () => {
     expect(named(run, CONTAINER, "proxy").inputs.ports).toEqual([
-      { internal: 80, external: 9090, ip: "0.0.0.0" },
+      { internal: 8080, external: 9090, ip: "0.0.0.0" },
     ]);
     expect(run.outputs.url).toBe("http://127.0.0.1:9090/");
   });
@@ -246,6 +281,31 @@ describe("a configured stack", () => {
     expect(inputsOf<docker.ImageArgs>(named(run, IMAGE, "proxy-image")).build?.args).toEqual({
       BASE_IMAGE: "mirror.example.test/library/php:8.4-apache-bookworm",
     });
+  });
+
+  it("gives each role the limits configured for it", async () => {
+    const limited = await runProgram({
+      stack: "limits",
+      config: {
+        proxyMemoryLimitMb: 512,
+        staticMemoryLimitMb: 64,
+        dynamicMemoryLimitMb: 1024,
+        proxyCpuLimit: "2",
+        staticCpuLimit: "0.25",
+        dynamicCpuLimit: "1.50",
+      },
+      newResource: unitMocks().newResource,
+    });
+    const limits = (name: string) => {
+      const { memory, memorySwap, cpus } = inputsOf<docker.ContainerArgs>(
+        named(limited, CONTAINER, name),
+      );
+      return { memory, memorySwap, cpus };
+    };
+    // cpus spelled as the provider reads it back ("2.0", not "2"): it is ForceNew.
+    expect(limits("proxy")).toEqual({ memory: 512, memorySwap: 512, cpus: "2.0" });
+    expect(limits("static-1")).toEqual({ memory: 64, memorySwap: 64, cpus: "0.25" });
+    expect(limits("dynamic-2")).toEqual({ memory: 1024, memorySwap: 1024, cpus: "1.5" });
   });
 
   it("passes the balancer-manager password to the proxy only as a Pulumi secret", () => {
@@ -308,8 +368,8 @@ describe("addresses come from the outputs, not from the program's own table", ()
     const proxy = named(run, CONTAINER, "proxy");
     expect(ip("static-1")).not.toBe(firstNetworkAddress(named(run, CONTAINER, "static-1")));
     expect(envOf(proxy)).toMatchObject({
-      STATIC_APP_1: `${ip("static-1")}:80`,
-      STATIC_APP_2: `${ip("static-2")}:80`,
+      STATIC_APP_1: `${ip("static-1")}:8080`,
+      STATIC_APP_2: `${ip("static-2")}:8080`,
       DYNAMIC_APP_1: `${ip("dynamic-1")}:3000`,
       DYNAMIC_APP_2: `${ip("dynamic-2")}:3000`,
     });

@@ -6,7 +6,19 @@ import { describe, expect, it } from "vitest";
 import { UpdateEngine, type ResourceState } from "../support/harness/engine";
 import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
 import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
-import { FAILED_TO_BE_HEALTHY } from "../support/harness/resources/container";
+import { FAILED_TO_BE_HEALTHY, nanoCpusAsDecimal } from "../support/harness/resources/container";
+import {
+  createServiceSpec,
+  flattenService,
+  planService,
+  SERVICE,
+  storedService,
+  type ServiceInputs,
+} from "../support/harness/resources/service";
+import { cpusAsProviderReadsThem, nanoCpus, providerKeepsCpus } from "../../src/cpuLimit";
+import { PROXY_CHECK_LIMITS, runtimeLimits } from "../../src/hardening";
+import { containerSpecHardening, taskSpecHardening } from "../../src/swarm/hardening";
+import { validateSettings } from "../../src/settings";
 import { waitForState } from "../support/harness/resources/engineApi";
 import { InitializationError } from "../support/harness/resources/types";
 import { diffInputs } from "../support/harness/updateRules";
@@ -137,6 +149,128 @@ describe("the diff's prior state is what Read returned (old outputs), not the ol
     expect((await run(engine, [{ type: IMAGE, name: "image", inputs: image }])).same).toEqual([
       "image",
     ]);
+  });
+});
+
+describe("least privilege as Read reports it back", () => {
+  it("the program spells every CPU limit the way Read reports cpus (it is ForceNew)", () => {
+    // helpers.go nanoInt64ToDecimalString over the NanoCpus Docker stores for the program's value:
+    // any other spelling would replace the container on every run.
+    let kept = 0;
+    for (let hundredths = 1; hundredths <= 256 * 100; hundredths++) {
+      const cpus = hundredths / 100;
+      // The program's spelling is the provider's, for every value...
+      expect(cpusAsProviderReadsThem(cpus), String(cpus)).toBe(nanoCpusAsDecimal(nanoCpus(cpus)));
+      if (!providerKeepsCpus(cpus)) continue;
+      // ...and for every value the settings accept, writing it and reading it back is stable.
+      kept++;
+      const written = cpusAsProviderReadsThem(cpus);
+      expect(nanoCpusAsDecimal(nanoCpus(Number(written))), written).toBe(written);
+    }
+    expect(kept).toBeGreaterThan(25_000);
+    expect(nanoCpusAsDecimal(1_000_000_000)).toBe("1.0");
+    expect(nanoCpusAsDecimal(10_000_000_000)).toBe("10.");
+    expect(nanoCpusAsDecimal(500_000_000)).toBe("0.5");
+    expect(nanoCpusAsDecimal(1_250_000_000)).toBe("1.25");
+    // Read reports these as other numbers: the settings refuse them.
+    expect(nanoCpusAsDecimal(50_000_000)).toBe("0.1");
+    expect(nanoCpusAsDecimal(10_050_000_000)).toBe("10.1");
+  });
+
+  it("a container whose Read reports its limits, mounts and capabilities as sent is unchanged", async () => {
+    const provider = new DriftingProvider();
+    const engine = new UpdateEngine(provider);
+    const member = {
+      name: "m",
+      image: "sha256:abc",
+      readOnly: true,
+      mounts: [{ target: "/run/apache2", type: "tmpfs", tmpfsOptions: { sizeBytes: 4194304 } }],
+      capabilities: { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      memory: 256,
+      memorySwap: 256,
+      cpus: "1.0",
+      logDriver: "json-file",
+      logOpts: { "max-size": "10m", "max-file": "3" },
+    };
+    await run(engine, [{ type: CONTAINER, name: "member", inputs: member }]);
+    // getDockerContainerMounts: source "" and read_only false for a tmpfs, and its mode as 0;
+    // capabilities: add as an empty set.
+    provider.drift = (state) => ({
+      ...state.outputs,
+      mounts: [
+        {
+          target: "/run/apache2",
+          type: "tmpfs",
+          source: "",
+          readOnly: false,
+          tmpfsOptions: { sizeBytes: 4194304, mode: 0 },
+        },
+      ],
+      capabilities: { drops: ["ALL"] },
+    });
+    await engine.refresh();
+    const plan = await run(engine, [{ type: CONTAINER, name: "member", inputs: member }]);
+    expect(plan.same).toEqual(["member"]);
+  });
+
+  it("memory_swap left out while Docker reports twice the memory would be a change on every run", () => {
+    // resourceDockerContainerCreate: without memory_swap Docker stores 2 × memory (or -1 with no
+    // swap accounting), Read reports it, and memory_swap is neither Computed nor suppressed.
+    const olds = { name: "m", image: "i", memory: 256, memorySwap: 512 };
+    const diff = diffInputs(CONTAINER, "m", olds, { name: "m", image: "i", memory: 256 });
+    expect(diff).toMatchObject({ changedKeys: ["memorySwap"], replaceKeys: [] });
+  });
+
+  it("a service's hardening read back (flattenContainerSpec, flattenTaskResources, flattenTaskLogDriver) equals what the program sends", () => {
+    const settings = validateSettings({ deployTarget: "swarm" });
+    const roles = [
+      ...(["proxy", "static", "dynamic"] as const).map((role) => ({
+        role,
+        containerSpec: containerSpecHardening(role),
+        task: taskSpecHardening(runtimeLimits(settings, role)),
+      })),
+      {
+        role: "proxy-ready",
+        containerSpec: containerSpecHardening("proxyCheck"),
+        task: taskSpecHardening(PROXY_CHECK_LIMITS),
+      },
+    ];
+    for (const { role, containerSpec, task } of roles) {
+      const inputs = {
+        name: role,
+        taskSpec: { ...task, containerSpec: { ...containerSpec, image: "img:1" } },
+      } as ServiceInputs;
+      const plannedState = planService(undefined, inputs);
+      const spec = createServiceSpec(plannedState, {});
+      // What a manager stores for that spec, read back through the provider's flatteners.
+      const read = flattenService(storedService("id", spec), {}) as {
+        taskSpec: { containerSpec: Record<string, unknown> } & Record<string, unknown>;
+      };
+      // Read fills the zero values the program leaves out (a tmpfs' source, read_only and mode).
+      const { mounts, ...rest } = containerSpec;
+      expect(read.taskSpec.containerSpec, role).toMatchObject({
+        ...rest,
+        ...(mounts.length > 0 && {
+          mounts: mounts.map((mount) => ({
+            ...mount,
+            source: "",
+            readOnly: false,
+            tmpfsOptions: { ...mount.tmpfsOptions, mode: 0 },
+          })),
+        }),
+      });
+      if (mounts.length === 0) expect(read.taskSpec.containerSpec.mounts, role).toBeUndefined();
+      expect(read.taskSpec.resources, role).toEqual(task.resources);
+      expect(read.taskSpec.logDriver, role).toEqual(task.logDriver);
+      expect(spec.TaskTemplate.Resources?.Limits?.NanoCPUs, role).toBe(
+        nanoCpus(role === "proxy-ready" ? PROXY_CHECK_LIMITS.cpus : 1),
+      );
+      // ...so the next run's diff finds nothing to change.
+      const outputs = { ...read, convergeConfig: plannedState.convergeConfig };
+      const next = inputs as unknown as PropertyMap;
+      expect(diffInputs(SERVICE, role, outputs, next).changedKeys, role).toEqual([]);
+    }
   });
 });
 

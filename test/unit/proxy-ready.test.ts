@@ -148,13 +148,13 @@ describe("a check's health command", () => {
         addresses
           .map(
             (ip) =>
-              `  http://${ip}/proxy-healthz) printf 'HTTP/1.1 200 OK\\r\\nX-Proxy-Config: ${reports[ip]}\\r\\n\\r\\n' ;;`,
+              `  http://${ip}:8080/proxy-healthz) printf 'HTTP/1.1 200 OK\\r\\nX-Proxy-Config: ${reports[ip]}\\r\\n\\r\\n' ;;`,
           )
           .join("\n") +
         `\n  *) exit 7 ;;\nesac`,
     );
     const memo = path.join(dir, "memo");
-    const script = readyProbe("http-infra-dev-proxy", expected, memo);
+    const script = readyProbe("http-infra-dev-proxy", expected, 8080, memo);
     const run = () => {
       const result = spawnSync("sh", ["-c", script], {
         env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
@@ -192,6 +192,6 @@ describe("a check's health command", () => {
     expect(readFileSync(memo, "utf8").trim()).toBe("10.0.0.4");
     const before = asked().length;
     expect(run()).toBe(0);
-    expect(asked().slice(before)).toEqual(["http://10.0.0.4/proxy-healthz"]);
+    expect(asked().slice(before)).toEqual(["http://10.0.0.4:8080/proxy-healthz"]);
   });
 });

@@ -1,6 +1,8 @@
 // The reverse proxy's vhost template (docker-images/apache-reverse-proxy/templates/config-template.php),
 // rendered with the php CLI exactly as the image's entrypoint does, for a range of environments.
 // Apache itself is not needed: the rendered text is checked directive by directive.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { phpVersion, runPhp, type PhpResult } from "../support/php";
@@ -426,9 +428,54 @@ describeWithPhp("proxy vhost template", () => {
     expect(directives(config)).toMatch(/^\s*ServerName shop\.example\.org$/m);
   });
 
-  it("there is exactly one vhost, on port 80", () => {
+  it("there is exactly one vhost, on port 8080 (the image's Listen, which needs no privilege)", () => {
     expect(directives(render(proxyEnv(1, 1))).match(/<VirtualHost [^>]*>/g)).toEqual([
-      "<VirtualHost *:80>",
+      "<VirtualHost *:8080>",
+    ]);
+  });
+
+  it("with TLS on, the redirect vhost stays on 8080 and HTTPS listens on 8443: no port needs privilege", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "proxy-tls-"));
+    try {
+      const file = path.join(dir, "file.pem");
+      writeFileSync(file, "pem");
+      const config = directives(
+        render(
+          proxyEnv(1, 1, {
+            TLS_MODE: "given",
+            TLS_PUBLIC_PORT: "443",
+            TLS_CERTIFICATE_FILE: file,
+            TLS_PRIVATE_KEY_FILE: file,
+          }),
+        ),
+      );
+      expect(config.match(/<VirtualHost [^>]*>/g)).toEqual([
+        "<VirtualHost *:8080>",
+        "<VirtualHost *:8443>",
+      ]);
+      expect(config.match(/^Listen .*$/gm)).toEqual(["Listen 8443 https"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with ACME, mod_md answers http-01 on the 8080 vhost and runs md-message on its events", () => {
+    const config = directives(
+      render(
+        proxyEnv(1, 1, {
+          TLS_MODE: "acme",
+          TLS_PUBLIC_PORT: "443",
+          ACME_DOMAINS: "www.example.test",
+          ACME_EMAIL: "ops@example.test",
+          ACME_DIRECTORY_URL: "https://acme.example.test/dir",
+        }),
+      ),
+    );
+    expect(config).toMatch(/^MDCAChallenges http-01$/m);
+    expect(config).toMatch(/^MDMessageCmd \/usr\/local\/bin\/md-message$/m);
+    expect(config.match(/<VirtualHost [^>]*>/g)).toEqual([
+      "<VirtualHost *:8080>",
+      "<VirtualHost *:8443>",
     ]);
   });
 

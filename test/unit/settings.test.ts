@@ -33,6 +33,12 @@ describe("defaults", () => {
     deployTarget: "containers",
     registry: undefined,
     proxyNodeLabel: undefined,
+    proxyMemoryLimitMb: 384,
+    staticMemoryLimitMb: 256,
+    dynamicMemoryLimitMb: 256,
+    proxyCpuLimit: "1.0",
+    staticCpuLimit: "1.0",
+    dynamicCpuLimit: "1.0",
     balancerManagerPassword: undefined,
     tls: { mode: "off" },
   };
@@ -57,6 +63,12 @@ describe("defaults", () => {
       deployTarget: undefined,
       registry: undefined,
       proxyNodeLabel: undefined,
+      proxyMemoryLimitMb: undefined,
+      staticMemoryLimitMb: undefined,
+      dynamicMemoryLimitMb: undefined,
+      proxyCpuLimit: undefined,
+      staticCpuLimit: undefined,
+      dynamicCpuLimit: undefined,
       balancerManagerPassword: undefined,
       balancerManagerPasswordIsSecret: undefined,
       tlsMode: undefined,
@@ -85,6 +97,12 @@ describe("defaults", () => {
       proxyBaseImage: "registry.example.com:5000/php:8.4-apache",
       balancerManagerUser: "ops",
       balancerManagerPassword: "a long enough secret",
+      proxyMemoryLimitMb: 512,
+      staticMemoryLimitMb: 64,
+      dynamicMemoryLimitMb: 1024,
+      proxyCpuLimit: "2.5",
+      staticCpuLimit: "0.25",
+      dynamicCpuLimit: "3",
     };
     expect(validateSettings(configured)).toEqual({
       ...configured,
@@ -352,6 +370,75 @@ describe("one rule each", () => {
     expect(
       validateSettings({ balancerManagerPassword: "€".repeat(24) }).balancerManagerPassword,
     ).toBe("€".repeat(24));
+  });
+});
+
+describe("limits", () => {
+  const MEMORY_KEYS = [
+    "proxyMemoryLimitMb",
+    "staticMemoryLimitMb",
+    "dynamicMemoryLimitMb",
+  ] as const;
+  const CPU_KEYS = ["proxyCpuLimit", "staticCpuLimit", "dynamicCpuLimit"] as const;
+
+  it("each memory limit must be an integer number of MiB from 32 to 1048576", () => {
+    for (const key of MEMORY_KEYS) {
+      for (const value of [31, 0, -256, 128.5, 1_048_577, NaN]) {
+        expect(problemsOf({ [key]: value }), `${key} = ${value}`).toEqual([
+          `${key} must be an integer from 32 to 1048576 (got ${value})`,
+        ]);
+      }
+      expect(validateSettings({ [key]: 32 })[key]).toBe(32);
+      expect(validateSettings({ [key]: 1_048_576 })[key]).toBe(1_048_576);
+    }
+  });
+
+  it("each CPU limit must be a number of CPUs from 0.01 to 256, to the hundredth", () => {
+    for (const key of CPU_KEYS) {
+      for (const value of [
+        "0",
+        "0.001",
+        "1.125",
+        "-1",
+        "1,5",
+        " 1",
+        "1.",
+        ".5",
+        "01",
+        "257",
+        "1e2",
+        "",
+      ]) {
+        expect(problemsOf({ [key]: value }), `${key} = ${value}`).toEqual([
+          `${key} must be a number of CPUs from 0.01 to 256, to the hundredth, such as 1.5 (got ${JSON.stringify(value)})`,
+        ]);
+      }
+      for (const value of ["0.1", "0.5", "1", "1.0", "2.25", "10", "256"]) {
+        expect(validateSettings({ [key]: value })[key], `${key} = ${value}`).toBe(value);
+      }
+    }
+  });
+
+  it("a CPU limit the Docker provider reads back as another number is refused, naming the key", () => {
+    // terraform-provider-docker helpers.go nanoInt64ToDecimalString rounds these to one decimal.
+    expect(problemsOf({ staticCpuLimit: "0.05" })).toEqual([
+      "staticCpuLimit 0.05 is read back by the Docker provider as 0.1 CPUs, which would replace " +
+        "the container on every run; use a value it keeps, such as 0.1",
+    ]);
+    expect(problemsOf({ dynamicCpuLimit: "0.01" })).toEqual([
+      "dynamicCpuLimit 0.01 is read back by the Docker provider as 0.0 CPUs, which would replace " +
+        "the container on every run; use a value it keeps, such as 0.1",
+    ]);
+    expect(problemsOf({ proxyCpuLimit: "10.05" })).toEqual([
+      "proxyCpuLimit 10.05 is read back by the Docker provider as 10.1 CPUs, which would replace " +
+        "the container on every run; use a value it keeps, such as 10.1",
+    ]);
+  });
+
+  it("a CPU limit set as a number in the stack's config (not a string) is refused, naming the key", () => {
+    expect(problemsOf({ proxyCpuLimit: 2 as unknown as string })).toEqual([
+      "proxyCpuLimit must be a number of CPUs from 0.01 to 256, to the hundredth, such as 1.5 (got 2)",
+    ]);
   });
 });
 

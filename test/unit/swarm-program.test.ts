@@ -238,8 +238,8 @@ describe("swarm mode", () => {
   it("the proxy finds members by service name, with a new connection per request (a lost node's members fail over instead of hanging)", () => {
     const env = taskSpec(named(run, SERVICE, "proxy")).containerSpec.env;
     expect(env).toMatchObject({
-      STATIC_APP_1: "http-infra-sw-static-1:80",
-      STATIC_APP_2: "http-infra-sw-static-2:80",
+      STATIC_APP_1: "http-infra-sw-static-1:8080",
+      STATIC_APP_2: "http-infra-sw-static-2:8080",
       DYNAMIC_APP_1: "http-infra-sw-dynamic-1:3000",
       DYNAMIC_APP_2: "http-infra-sw-dynamic-2:3000",
       BALANCER_MEMBER_CONNECTIONS: "per-request",
@@ -252,7 +252,7 @@ describe("swarm mode", () => {
     expect(proxy.inputs.mode).toEqual({ global: true });
     expect(proxy.inputs.endpointSpec).toEqual({
       mode: "dnsrr",
-      ports: [{ targetPort: 80, publishedPort: 8080, publishMode: "host", protocol: "tcp" }],
+      ports: [{ targetPort: 8080, publishedPort: 8080, publishMode: "host", protocol: "tcp" }],
     });
     expect(proxy.inputs.updateConfig).toMatchObject({ order: "stop-first", parallelism: 1 });
     expect(proxy.inputs.convergeConfig, "the provider refuses it on a global service").toBe(
@@ -339,9 +339,56 @@ describe("swarm mode", () => {
         secretId: `secret-${secretArgs.name}`,
         secretName: secretArgs.name,
         fileName: "/run/secrets/balancer-manager-password",
+        // Readable by the image's user (www-data) only: the entrypoint does not run as root.
+        fileUid: "33",
+        fileGid: "33",
         fileMode: 0o400,
       },
     ]);
+  });
+
+  it("runs every task read-only, without capabilities, limited, logs rotated: the proxy's checks too", () => {
+    const writable: Record<string, string[]> = {
+      proxy: ["/run/apache2"],
+      static: ["/run/apache2", "/tmp"],
+      dynamic: [],
+      check: ["/tmp"],
+    };
+    const memoryMb: Record<string, number> = { proxy: 384, static: 256, dynamic: 256, check: 64 };
+    const services = ofType(run, SERVICE);
+    expect(services.filter((s) => s.name.startsWith("proxy-ready-")).length).toBeGreaterThan(0);
+    for (const service of services) {
+      const role =
+        service.name === "proxy"
+          ? "proxy"
+          : service.name.startsWith("proxy-ready-")
+            ? "check"
+            : service.name.split("-")[0];
+      const { containerSpec, resources, logDriver } = taskSpec(service);
+      expect(containerSpec.readOnly, `${service.name} readOnly`).toBe(true);
+      expect(
+        (containerSpec.mounts ?? []).map((m: { target: string }) => m.target),
+        `${service.name} tmpfs`,
+      ).toEqual(writable[role]);
+      for (const mount of containerSpec.mounts ?? []) {
+        expect(mount.type, `${service.name} ${mount.target}`).toBe("tmpfs");
+      }
+      expect(containerSpec.capDrops, service.name).toEqual(["ALL"]);
+      expect(containerSpec.capAdds, service.name).toBeUndefined();
+      // The user is the image's; the provider has no no-new-privileges for a service (the images
+      // carry no setuid file instead).
+      expect(containerSpec.user, service.name).toBeUndefined();
+      expect(resources, service.name).toEqual({
+        limits: {
+          memoryBytes: memoryMb[role] * 1024 * 1024,
+          nanoCpus: role === "check" ? 250_000_000 : 1_000_000_000,
+        },
+      });
+      expect(logDriver, service.name).toEqual({
+        name: "json-file",
+        options: { "max-size": "10m", "max-file": "3" },
+      });
+    }
   });
 
   it("a new password is a new secret, created before the old one is deleted", () => {
@@ -366,8 +413,8 @@ describe("swarm mode", () => {
 
   it("exports the members' service addresses and the proxy service's name", () => {
     expect(run.outputs.staticBackends).toEqual([
-      "http-infra-sw-static-1:80",
-      "http-infra-sw-static-2:80",
+      "http-infra-sw-static-1:8080",
+      "http-infra-sw-static-2:8080",
     ]);
     expect(run.outputs.proxyContainerName).toBe("http-infra-sw-proxy");
   });

@@ -114,9 +114,55 @@ describe("the Docker provider's diff of two inputs", () => {
   });
 
   it("a change the harness has no rule for throws, naming the property", () => {
-    expect(() => diffInputs(CONTAINER, "static-1", { memory: 64 }, { memory: 128 })).toThrow(
-      /Container input "memory" of static-1 changed and the harness has no update rule/,
+    expect(() => diffInputs(CONTAINER, "static-1", { shmSize: 64 }, { shmSize: 128 })).toThrow(
+      /Container input "shmSize" of static-1 changed and the harness has no update rule/,
     );
+  });
+
+  it("a changed memory limit is an in-place update; a changed CPU limit replaces the container", () => {
+    // memory and memory_swap are in resourceDockerContainerUpdate's attrs (ContainerUpdate); cpus
+    // is ForceNew in resource_docker_container.go.
+    const memory = diffInputs(
+      CONTAINER,
+      "c",
+      { memory: 256, memorySwap: 256 },
+      { memory: 512, memorySwap: 512 },
+    );
+    expect(memory).toMatchObject({ changedKeys: ["memory", "memorySwap"], replaceKeys: [] });
+    const cpus = diffInputs(CONTAINER, "c", { cpus: "1.0" }, { cpus: "0.5" });
+    expect(cpus).toMatchObject({ changedKeys: ["cpus"], replaceKeys: ["cpus"] });
+  });
+
+  it("every other least-privilege input is ForceNew", () => {
+    const olds = {
+      readOnly: false,
+      mounts: [{ target: "/tmp", type: "tmpfs", tmpfsOptions: { sizeBytes: 1 } }],
+      capabilities: { drops: ["NET_RAW"] },
+      securityOpts: [],
+      logDriver: "json-file",
+      logOpts: { "max-size": "10m" },
+    };
+    const news = {
+      readOnly: true,
+      mounts: [{ target: "/tmp", type: "tmpfs", tmpfsOptions: { sizeBytes: 2 } }],
+      capabilities: { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      logDriver: "local",
+      logOpts: { "max-size": "20m" },
+    };
+    const diff = diffInputs(CONTAINER, "c", olds, news);
+    expect(diff.replaceKeys.sort()).toEqual(Object.keys(news).sort());
+  });
+
+  it("mounts and security options are sets: reordering them changes nothing", () => {
+    const tmpfs = (target: string) => ({ target, type: "tmpfs", tmpfsOptions: { sizeBytes: 1 } });
+    const diff = diffInputs(
+      CONTAINER,
+      "c",
+      { mounts: [tmpfs("/a"), tmpfs("/b")], securityOpts: ["x", "y"] },
+      { mounts: [tmpfs("/b"), tmpfs("/a")], securityOpts: ["y", "x"] },
+    );
+    expect(diff.changedKeys).toEqual([]);
   });
 
   it("the context digest changes with a file's content and stays put otherwise", () => {
@@ -428,6 +474,34 @@ describe("pulumi up after pulumi up, on the real program", () => {
     // Re-created from the program's own inputs (continueStepsFromImport, "recreating"): the
     // proxy's envs carry the members' addresses on the new subnet, ignoreChanges or not.
     expect(proxyEnv(stack).STATIC_APP_1).toMatch(/^10\.251\.8\./);
+  });
+
+  it("a raised memory limit updates the proxy in place, the same container, and nothing else", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const before = proxyState(stack);
+    const { plan } = await stack.up({ config: { proxyMemoryLimitMb: 512 } });
+    expect(plan.update).toEqual(["proxy"]);
+    expect(plan.keys.proxy).toEqual(["memory", "memorySwap"]);
+    expect(plan.same).toEqual(without("proxy"));
+    expect(proxyState(stack).id, "the same container").toBe(before.id);
+    expect(proxyState(stack).outputs.memory).toBe(512);
+  });
+
+  it("a changed CPU limit of the static members rolls them one at a time and leaves the proxy", async () => {
+    const stack = new MemoryStack();
+    await stack.up();
+    const proxyBefore = proxyState(stack);
+    const { plan } = await stack.up({ config: { staticCpuLimit: "0.5" } });
+    expect(plan.replace).toEqual(["static-1", "static-2"]);
+    expect(plan.keys["static-1"]).toEqual(["cpus"]);
+    expect(ops(plan.steps)).toEqual([
+      "delete-replaced static-1",
+      "create-replacement static-1",
+      "delete-replaced static-2",
+      "create-replacement static-2",
+    ]);
+    expect(proxyState(stack).id, "the same proxy").toBe(proxyBefore.id);
   });
 
   it("each pool member depends on the one before it and stops with a grace period", async () => {

@@ -3,7 +3,7 @@
  * Renders the reverse proxy's Apache vhost from the environment (see config-validation.php for
  * the variables and their rules). apache2-foreground runs it at every container start:
  *
- *   php config-template.php > /etc/apache2/sites-available/reverse-proxy.conf
+ *   php config-template.php > "$APACHE_RUN_DIR/reverse-proxy.conf"
  *
  * On a missing or bad variable it prints one line naming the variable to stderr, prints nothing
  * to stdout and exits with status 1, so a half-written config can never be loaded.
@@ -133,7 +133,7 @@ ob_start();
 # start: edits here are lost on the next start. Change the container's environment instead.
 
 <?php if ($tls === null): ?>
-<VirtualHost *:80>
+<VirtualHost *:<?= HTTP_LISTEN_PORT ?>>
 <?php else: ?>
 <?php renderTlsServerConfig($tls); ?>
 

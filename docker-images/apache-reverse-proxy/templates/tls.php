@@ -18,7 +18,11 @@
 
 declare(strict_types=1);
 
-/** The port the TLS vhost listens on inside the container (unprivileged; src/tls.ts). */
+/**
+ * The ports Apache listens on inside the container, both above 1023 (it runs as www-data): plain
+ * HTTP (the image's ports.conf; src/proxyEnvironment.ts PROXY_PORT) and TLS (src/tls.ts).
+ */
+const HTTP_LISTEN_PORT = 8080;
 const TLS_LISTEN_PORT = 8443;
 const DEFAULT_ACME_STORE_DIR = '/var/lib/apache2/md';
 
@@ -152,7 +156,11 @@ MDCertificateAgreement accepted
 # The private ACME server's HTTPS is signed by this root (ACME_CA_ROOT_FILE).
 MDCACertificateFile "<?= $tls['caRootFile'] ?>"
 <?php endif; ?>
-# http-01 only: the challenge is answered on the plain HTTP vhost (this container's port 80).
+# http-01 only: the challenge is answered on the plain HTTP vhost. The CA asks port 80, which
+# the host maps to the port Apache listens on here (8080). With the challenges named, mod_md
+# uses them without looking at which ports Apache listens on (apache/httpd,
+# modules/md/md_acme_drive.c, acme_driver_init: the reachability filter applies only when it is
+# "free to chose"), so no MDPortMap is needed; the ACME suite passes without one.
 MDCAChallenges http-01
 # The vhost's other names (SERVER_NAME) are not ours to certify.
 MDMembers manual
@@ -163,8 +171,8 @@ MDCheckInterval <?= $tls['checkInterval'] ?>s
 # OCSP stapling by mod_md, where the CA's certificates name a responder.
 MDStapling on
 # A renewed certificate is only staged; a graceful restart makes it live. mod_md runs this
-# command on each event; on "renewed" it asks Apache for a graceful restart, which finishes the
-# requests in flight (no dropped request).
+# command on each event; on "renewed" it asks Apache's parent for a graceful restart (SIGUSR1),
+# which finishes the requests in flight (no dropped request).
 # https://httpd.apache.org/docs/2.4/mod/mod_md.html#mdmessagecmd
 MDMessageCmd /usr/local/bin/md-message
 MDomain <?= implode(' ', $tls['domains']), "\n" ?>
@@ -176,7 +184,7 @@ function renderHttpRedirectVhost(array $tls, string $serverName): void
 {
     $port = $tls['publicPort'] === 443 ? '' : ':' . $tls['publicPort'];
     ?>
-<VirtualHost *:80>
+<VirtualHost *:<?= HTTP_LISTEN_PORT ?>>
     ServerName <?= $serverName, "\n" ?>
     ErrorLog /dev/stderr
     SetEnvIf Request_URI "^/proxy-healthz$" proxy_healthcheck

@@ -40,9 +40,30 @@ export interface ContainerInputs {
   mustRun?: boolean;
   start?: boolean;
   destroyGraceSeconds?: number;
+  // Least privilege (src/containers/hardening.ts).
+  readOnly?: boolean;
+  mounts?: ContainerMount[];
+  capabilities?: { adds?: string[]; drops?: string[] };
+  securityOpts?: string[];
+  memory?: number;
+  memorySwap?: number;
+  cpus?: string;
+  logDriver?: string;
+  logOpts?: Record<string, string>;
   uploads?: { file: string; content?: string; permissions?: string; executable?: boolean }[];
   volumes?: { volumeName?: string; containerPath: string; readOnly?: boolean }[];
 }
+
+/** The mounts the harness implements: tmpfs only (no bind or volume source, no options of theirs). */
+export interface ContainerMount {
+  target: string;
+  type: "tmpfs";
+  source?: string;
+  readOnly?: boolean;
+  tmpfsOptions?: { sizeBytes?: number; mode?: number };
+}
+
+const MiB = 1024 * 1024;
 
 /** The error text of v4.5.0 resource_docker_container_funcs.go `errContainerFailedToBeInHealthyState`. */
 export const FAILED_TO_BE_HEALTHY = "container failed to be in healthy state";
@@ -79,6 +100,62 @@ async function waitHealthy(
 
 /** Go's time.Duration.String() of a Docker healthcheck duration (nanoseconds, 0 when unset). */
 const healthDuration = (ns: number | undefined) => goDuration(ns ?? 0);
+
+/**
+ * The mounts as Terraform sees them: resource_docker_container_structures.go
+ * `getDockerContainerMounts` reports target, source, type and read_only of every mount and, for a
+ * tmpfs, tmpfs_options' size_bytes and mode; an attribute the config leaves out is its zero value
+ * there (Terraform reads an unset attribute of a set element as its type's zero), so check() fills
+ * the same zeroes and the two compare equal when they agree.
+ */
+function tmpfsMount(mount: {
+  target: string;
+  source?: string;
+  readOnly?: boolean;
+  tmpfsOptions?: { sizeBytes?: number; mode?: number };
+}): ContainerMount {
+  return {
+    target: mount.target,
+    type: "tmpfs",
+    source: mount.source ?? "",
+    readOnly: mount.readOnly ?? false,
+    tmpfsOptions: {
+      sizeBytes: mount.tmpfsOptions?.sizeBytes ?? 0,
+      mode: mount.tmpfsOptions?.mode ?? 0,
+    },
+  };
+}
+
+/**
+ * `capabilities` as Read sets it (add and drop, both TypeSet: order is not part of the value, and
+ * an empty set is the same as none), sorted and without empty lists so config and state compare.
+ */
+function capabilitySets(
+  adds: readonly string[] | null | undefined,
+  drops: readonly string[] | null | undefined,
+) {
+  return {
+    ...(adds?.length ? { adds: [...adds].sort() } : {}),
+    ...(drops?.length ? { drops: [...drops].sort() } : {}),
+  };
+}
+
+/**
+ * helpers.go `nanoInt64ToDecimalString`: NanoCpus as Read reports `cpus`. big.Rat's
+ * FloatString(9), then: exactly nine "0" characters in it → FloatString(1) (rounded half away from
+ * zero: "1.0", but 0.05 → "0.1"); else trailing zeros cut ("1.5", "10." for ten CPUs). In integers,
+ * as big.Rat computes it: a float's toFixed would round 40.05 down.
+ */
+export function nanoCpusAsDecimal(nano: number): string {
+  if (nano === 0) return "0";
+  const whole = Math.floor(nano / 1e9);
+  const fixed = `${whole}.${String(nano % 1e9).padStart(9, "0")}`;
+  if ((fixed.match(/0/g) ?? []).length === 9) {
+    const tenths = Math.floor(nano / 1e8) + (nano % 1e8 >= 5e7 ? 1 : 0);
+    return `${Math.floor(tenths / 10)}.${tenths % 10}`;
+  }
+  return fixed.replace(/0+$/, "");
+}
 
 /**
  * resourceDockerContainerRead (v4.5.0 resource_docker_container_funcs.go) over the prior state:
@@ -132,6 +209,7 @@ export async function readContainer(
   outputs.command = info.Config.Cmd ?? undefined;
   outputs.user = info.Config.User;
   outputs.restart = info.HostConfig.RestartPolicy?.Name ?? "";
+  readLeastPrivilege(info, prior, outputs);
   const health = info.Config.Healthcheck;
   if (health) {
     outputs.healthcheck = {
@@ -143,6 +221,66 @@ export async function readContainer(
     };
   }
   return outputs;
+}
+
+/**
+ * The attributes of least privilege as resourceDockerContainerRead sets them from ContainerInspect:
+ * read_only (ReadonlyRootfs), mounts (getDockerContainerMounts), capabilities (only when CapAdd or
+ * CapDrop is non-empty), security_opts (SecurityOpt), memory and memory_swap (bytes / 1024 / 1024;
+ * a MemorySwap of 0 or -1 as it is), cpus (nanoInt64ToDecimalString, only when NanoCpus > 0),
+ * log_driver (LogConfig.Type) and log_opts (LogConfig.Config, only when the state has log_opts:
+ * containerLogOptsForState).
+ */
+function readLeastPrivilege(
+  info: Docker.ContainerInspectInfo,
+  prior: PropertyMap,
+  outputs: PropertyMap,
+) {
+  // dockerode types these as `any`: the Engine API's string lists and log configuration.
+  const host = info.HostConfig as Omit<
+    Docker.HostConfig,
+    "CapAdd" | "CapDrop" | "SecurityOpt" | "LogConfig"
+  > & {
+    CapAdd?: string[] | null;
+    CapDrop?: string[] | null;
+    SecurityOpt?: string[] | null;
+    LogConfig?: { Type: string; Config?: Record<string, string> };
+    Mounts?: {
+      Type: string;
+      Target: string;
+      Source?: string;
+      ReadOnly?: boolean;
+      TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+    }[];
+    NanoCpus?: number;
+  };
+  outputs.readOnly = host.ReadonlyRootfs ?? false;
+  outputs.mounts = (host.Mounts ?? []).map((mount) => {
+    if (mount.Type !== "tmpfs") {
+      throw new Error(
+        `harness: container ${outputs.name} has a ${mount.Type} mount; only tmpfs is modelled`,
+      );
+    }
+    return tmpfsMount({
+      target: mount.Target,
+      source: mount.Source,
+      readOnly: mount.ReadOnly,
+      tmpfsOptions: { sizeBytes: mount.TmpfsOptions?.SizeBytes, mode: mount.TmpfsOptions?.Mode },
+    });
+  });
+  if ((host.CapAdd ?? []).length > 0 || (host.CapDrop ?? []).length > 0) {
+    outputs.capabilities = capabilitySets(host.CapAdd, host.CapDrop);
+  }
+  outputs.securityOpts = host.SecurityOpt ?? [];
+  outputs.memory = Math.floor((host.Memory ?? 0) / MiB);
+  const swap = host.MemorySwap ?? 0;
+  outputs.memorySwap = swap > 0 ? Math.floor(swap / MiB) : swap;
+  if ((host.NanoCpus ?? 0) > 0) outputs.cpus = nanoCpusAsDecimal(host.NanoCpus!);
+  outputs.logDriver = host.LogConfig?.Type ?? "";
+  const priorLogOpts = prior.logOpts as Record<string, string> | undefined;
+  if (priorLogOpts !== undefined && Object.keys(priorLogOpts).length > 0) {
+    outputs.logOpts = host.LogConfig?.Config ?? {};
+  }
 }
 
 /**
@@ -218,6 +356,32 @@ export async function createContainer(
       ),
       RestartPolicy: { Name: inputs.restart ?? "no" },
       NetworkMode: firstNetwork?.name,
+      // resourceDockerContainerCreate's hostConfig: ReadonlyRootfs, Mounts (a tmpfs with its
+      // TmpfsOptions), CapAdd/CapDrop, SecurityOpt, Memory and MemorySwap (MBs * 1024 * 1024; a
+      // memory_swap of -1 as it is), NanoCPUs (opts.ParseCPUs of `cpus`), LogConfig.
+      ReadonlyRootfs: inputs.readOnly ?? false,
+      // dockerode's MountSettings wants every TmpfsOptions field; the Engine API does not.
+      Mounts: inputs.mounts?.map((mount) => ({
+        Type: mount.type,
+        Target: mount.target,
+        Source: mount.source ?? "",
+        ReadOnly: mount.readOnly ?? false,
+        TmpfsOptions: mount.tmpfsOptions && {
+          ...(mount.tmpfsOptions.sizeBytes ? { SizeBytes: mount.tmpfsOptions.sizeBytes } : {}),
+          ...(mount.tmpfsOptions.mode ? { Mode: mount.tmpfsOptions.mode } : {}),
+        },
+      })) as Docker.MountConfig | undefined,
+      CapAdd: inputs.capabilities?.adds,
+      CapDrop: inputs.capabilities?.drops,
+      SecurityOpt: inputs.securityOpts,
+      Memory: inputs.memory ? inputs.memory * MiB : undefined,
+      MemorySwap: inputs.memorySwap
+        ? inputs.memorySwap > 0
+          ? inputs.memorySwap * MiB
+          : inputs.memorySwap
+        : undefined,
+      NanoCpus: inputs.cpus ? Math.round(Number(inputs.cpus) * 1e9) : undefined,
+      LogConfig: { Type: inputs.logDriver ?? "", Config: inputs.logOpts ?? {} },
       // resource_docker_container_structures.go volumeSetToDockerVolumes (v4.5.0): a `volumes`
       // entry with a volume_name becomes "<volume>:<container_path>:rw|ro" in HostConfig.Binds.
       Binds: (inputs.volumes ?? []).map((volume) => {
@@ -358,6 +522,21 @@ export const container: ResourceModule = {
     mustRun: true,
     start: true,
     destroyGraceSeconds: true,
+    readOnly: true,
+    mounts: {
+      target: true,
+      type: true,
+      source: true,
+      readOnly: true,
+      tmpfsOptions: { sizeBytes: true, mode: true },
+    },
+    capabilities: { adds: true, drops: true },
+    securityOpts: true,
+    memory: true,
+    memorySwap: true,
+    cpus: true,
+    logDriver: true,
+    logOpts: true,
     uploads: { file: true, content: true, permissions: true, executable: true },
     volumes: { volumeName: true, containerPath: true, readOnly: true },
   },
@@ -388,10 +567,33 @@ export const container: ResourceModule = {
       waitTimeout: "state-only",
       start: "state-only",
       destroyGraceSeconds: "state-only",
+      // Least privilege. ForceNew in the schema: read_only, mounts (and every attribute below
+      // it), capabilities (and add, drop), security_opts, cpus, log_driver, log_opts. memory and
+      // memory_swap are not: they are in resourceDockerContainerUpdate's attrs list, applied to
+      // the running container with one ContainerUpdate.
+      readOnly: "replace",
+      mounts: "replace",
+      capabilities: "replace",
+      securityOpts: "replace",
+      cpus: "replace",
+      logDriver: "replace",
+      logOpts: "replace",
+      memory: "container-update",
+      memorySwap: "container-update",
     },
-    computed: new Set(["hostname", "command", "envs", "labels", "healthcheck"]),
-    // `upload` and `volumes` are TypeSets as well (resource_docker_container.go).
-    sets: new Set(["envs", "labels", "uploads", "volumes"]),
+    // security_opts and log_driver are Optional + Computed (Read reports Docker's values).
+    computed: new Set([
+      "hostname",
+      "command",
+      "envs",
+      "labels",
+      "healthcheck",
+      "securityOpts",
+      "logDriver",
+    ]),
+    // `mounts`, `security_opts`, `upload` and `volumes` are TypeSets as well
+    // (resource_docker_container.go).
+    sets: new Set(["envs", "labels", "mounts", "securityOpts", "uploads", "volumes"]),
     suppressDiff: {
       // resource_docker_container.go `user`: DiffSuppressFunc "treat "" as a no-op, which is
       // Docker's default value": Read sets the image's USER (e.g. node), a program that sets no
@@ -409,20 +611,33 @@ export const container: ResourceModule = {
    * records them under `__defaults`; Terraform's config reader applies the nested ones the same
    * way), so the diff compares what Terraform compares. Defaults from v4.5.0
    * resource_docker_container.go: restart "no", wait false, wait_timeout 60, must_run true,
-   * start true; ports[].ip "0.0.0.0", ports[].protocol "tcp".
+   * start true, read_only false; ports[].ip "0.0.0.0", ports[].protocol "tcp". Mounts and
+   * capabilities are put in the form Read reports them (tmpfsMount, capabilitySets).
    */
   check: (inputs) => {
     if (inputs.name === undefined) {
       throw new Error("harness: an auto-named docker.Container (no `name`) is not modelled");
     }
-    const { ports } = inputs as Partial<ContainerInputs>;
+    const { ports, mounts, capabilities } = inputs as Partial<ContainerInputs>;
+    for (const mount of mounts ?? []) {
+      if (mount.type !== "tmpfs") {
+        throw new Error(
+          `harness: a ${String(mount.type)} mount (container ${String(inputs.name)}) is not modelled`,
+        );
+      }
+    }
     return {
       restart: "no",
       wait: false,
       waitTimeout: 60,
       mustRun: true,
       start: true,
+      readOnly: false,
       ...inputs,
+      ...(mounts && { mounts: mounts.map(tmpfsMount) }),
+      ...(capabilities && {
+        capabilities: capabilitySets(capabilities.adds, capabilities.drops),
+      }),
       ...(ports && {
         ports: ports.map((port) => ({
           ip: "0.0.0.0",
@@ -441,15 +656,25 @@ export const container: ResourceModule = {
       // errors) returns the old state as it is: pkg/tfbridge/provider.go `Update`, `diff == nil`.
       if (diff.changedKeys.length === 0) return old.outputs;
       const handle = context.docker.getContainer(old.id!);
+      let containerUpdated = false;
       for (const key of diff.changedKeys) {
         switch (container.rules.properties[key]) {
-          case "container-update":
-            // resourceDockerContainerUpdate: one ContainerUpdate with the restart policy (and the
-            // resource limits, which the harness does not implement).
+          case "container-update": {
+            // resourceDockerContainerUpdate: at the first changed attribute of its attrs list,
+            // one ContainerUpdate with the restart policy and the resources (memory in MBs *
+            // 1024 * 1024, memory_swap only when set), then `break`: the other attributes went
+            // with it. cpu_shares, memory_reservation and cpu_set, which the harness does not
+            // implement, go as their zero values, which ContainerUpdate leaves alone.
+            if (containerUpdated) break;
+            containerUpdated = true;
+            const { restart, memory, memorySwap } = inputs as ContainerInputs;
             await handle.update({
-              RestartPolicy: { Name: (inputs as ContainerInputs).restart ?? "no" },
+              RestartPolicy: { Name: restart ?? "no" },
+              Memory: (memory ?? 0) * MiB,
+              ...(memorySwap ? { MemorySwap: memorySwap > 0 ? memorySwap * MiB : memorySwap } : {}),
             });
             break;
+          }
           case "must-run":
             // resourceDockerContainerUpdate: must_run false → true (the state's false, which
             // Read sets for a stopped container) starts the container.
