@@ -259,6 +259,26 @@ describeWithPhp("proxy vhost template", () => {
     expect(location(proxyEnv(1, 1))).not.toContain("X-Proxy-Config");
   });
 
+  it("with TLS on, the plain HTTP vhost's /proxy-healthz reports PROXY_CONFIG_ID too (a swarm's checks ask there)", () => {
+    // Any readable files: the template checks the paths, Apache reads the PEM.
+    const tls = {
+      TLS_MODE: "given",
+      TLS_PUBLIC_PORT: "8443",
+      TLS_CERTIFICATE_FILE: TEMPLATE,
+      TLS_PRIVATE_KEY_FILE: TEMPLATE,
+    };
+    const plainVhost = (env: Env) => {
+      const config = render(env);
+      return config.slice(config.indexOf("<VirtualHost *:80>"), config.indexOf("</VirtualHost>"));
+    };
+    const withId = plainVhost(proxyEnv(1, 1, { ...tls, PROXY_CONFIG_ID: "nodeid1-0123abcd" }));
+    expect(withId).toContain("RewriteRule");
+    expect(section(withId, "Location", "/proxy-healthz")).toContain(
+      'Header always set X-Proxy-Config "nodeid1-0123abcd"',
+    );
+    expect(plainVhost(proxyEnv(1, 1, tls))).not.toContain("X-Proxy-Config");
+  });
+
   it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
     const config = render(proxyEnv(2, 3));
     for (const member of balancerMembers(section(config, "Proxy", "balancer://static"))) {

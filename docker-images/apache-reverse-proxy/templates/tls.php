@@ -171,8 +171,12 @@ MDomain <?= implode(' ', $tls['domains']), "\n" ?>
 <?php
 }
 
-/** The plain HTTP vhost with TLS on: health, ACME challenges, and a redirect for everything else. */
-function renderHttpRedirectVhost(array $tls, string $serverName): void
+/**
+ * The plain HTTP vhost with TLS on: health, ACME challenges, and a redirect for everything else.
+ * $configId (PROXY_CONFIG_ID) goes on /proxy-healthz as on the TLS off vhost: a swarm deploy's
+ * checks ask there, over plain HTTP.
+ */
+function renderHttpRedirectVhost(array $tls, string $serverName, ?string $configId): void
 {
     $port = $tls['publicPort'] === 443 ? '' : ':' . $tls['publicPort'];
     ?>
@@ -189,6 +193,10 @@ function renderHttpRedirectVhost(array $tls, string $serverName): void
     </Directory>
     <Location "/proxy-healthz">
         Header always set Cache-Control "no-store"
+<?php if ($configId !== null): ?>
+        # Which configuration this proxy runs: a deploy waits until it reads the one it rolled out.
+        Header always set X-Proxy-Config "<?= $configId ?>"
+<?php endif; ?>
     </Location>
 
     # The balancer-manager's password must never cross the wire in clear: refused here, without a
