@@ -44,6 +44,10 @@ export const HOST_PORTS = {
     directStatic: 18102,
     directDynamic: 18103,
     haproxyNoLog: 18104,
+    /** HTTPS of the proxy and of the two HAProxys, with one certificate. */
+    proxyHttps: 18105,
+    haproxyHttps: 18106,
+    haproxyNoLogHttps: 18107,
   }),
   load: range("test/e2e/load.test.ts", 18150, 18159, { proxy: 18150 }),
   update: range("test/e2e/update.test.ts", 18250, 18250, { proxy: 18250 }),
