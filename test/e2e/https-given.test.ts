@@ -2,6 +2,7 @@
 // through the harness with a chain from the test's own CA, checked from 127.0.0.1 with clients that
 // trust only that CA, then with testssl.sh (Debian's package).
 import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { logTail } from "../support/harness/resources/engineApi";
 import { HOST_PORTS } from "../support/ports";
 import { keyMaterial, leaksOutsideSecrets } from "../support/secretLeaks";
 import { createTestCa } from "../support/testCa";
-import { http2Get, httpsGet, plainGet } from "../support/tlsClient";
+import { http2Get, httpsGet, ocspHandshake, plainGet } from "../support/tlsClient";
 
 const SERVER_NAME = "demo.res.ch";
 const ports = HOST_PORTS.httpsGiven.ports;
@@ -44,9 +45,7 @@ describeWithDocker("HTTPS with a given certificate", () => {
     expect(reply.authorized).toBe(true);
     expect(reply.status).toBe(200);
     expect(["TLSv1.2", "TLSv1.3"]).toContain(reply.tlsVersion);
-    expect(reply.serial).toBe(
-      new (await import("node:crypto")).X509Certificate(issued.leaf).serialNumber,
-    );
+    expect(reply.serial).toBe(new X509Certificate(issued.leaf).serialNumber);
     // The proxy still balances: the dynamic API answers through the TLS vhost.
     expect((await https("/api/animals/")).status).toBe(200);
   });
@@ -104,6 +103,31 @@ describeWithDocker("HTTPS with a given certificate", () => {
     expect(plain.headers.location).toBeUndefined();
     expect((await https("/balancer-manager")).status).toBe(401);
     expect((await https("/balancer-manager", { authorization })).status).toBe(200);
+  });
+
+  it("no OCSP stapling for a certificate that names no responder: nothing stapled, the handshake not held up, no error logged", async () => {
+    const { harness } = stack();
+    const proxy = harness.docker.getContainer(`http-infra-${harness.stack}-proxy`);
+    // The test CA's certificates name a CRL, no OCSP responder (no Authority Information Access).
+    expect(new X509Certificate(issued.leaf).infoAccess).toBeUndefined();
+    const probes = [];
+    for (let i = 0; i < 3; i++) {
+      probes.push(await ocspHandshake({ port: ports.https, ca: ca.root, servername: SERVER_NAME }));
+    }
+    for (const probe of probes) {
+      expect(probe.authorized).toBe(true);
+      expect(probe.stapled, "nothing stapled").toBeNull();
+      // A stapling fetch would hold a handshake up to SSLStaplingResponderTimeout (10 s).
+      expect(probe.handshakeMs).toBeLessThan(1_000);
+    }
+    // SSLUseStapling On would log AH02218 and AH02604 at level error on every start.
+    const stapling = (await logTail(proxy, 2_000))
+      .split("\n")
+      .filter((line) => /stapl|OCSP/i.test(line));
+    console.log(
+      `[https-given] OCSP: handshakes with status_request ${probes.map((p) => `${p.handshakeMs.toFixed(0)} ms`).join(", ")}, nothing stapled`,
+    );
+    expect(stapling).toEqual([]);
   });
 
   it("keeps the private key out of docker inspect, the environment, the logs and the state", async () => {
