@@ -246,6 +246,7 @@ describeWithDocker("HTTPS from an ACME CA (mod_md against Pebble)", () => {
       `[https-acme] OCSP: handshakes with status_request ${probes.map((p) => `${p.handshakeMs.toFixed(0)} ms`).join(", ")}, ` +
         `nothing stapled; ${stapling.length} proxy log lines on stapling:\n${stapling.slice(-10).join("\n")}`,
     );
+    expect(stapling.filter((line) => /:(warn|error|crit)\]/.test(line))).toEqual([]);
   });
 
   it("puts a renewed certificate live on its own, while a polling client sees no failure", async () => {
