@@ -29,18 +29,20 @@ export interface HttpsRound {
   >;
 }
 
-/** Front CPU (µs) per unit of `work()`'s count, from the front container's cgroup counter. */
-async function perUnitCpu<T>(
+/** One load run against one front: its figures, and the count its front's CPU is divided by. */
+type Load<Figures> = (target: HttpsTarget) => Promise<{ count: number; figures: Figures }>;
+
+/** A load's figures with the front's CPU (µs) per counted unit, from its cgroup counter. */
+async function withFrontCpu<Figures>(
   stack: DeployedStack,
   target: HttpsTarget,
-  work: () => Promise<T> | T,
-  units: (result: T) => number,
-): Promise<{ result: T; frontCpuUs: number }> {
+  load: Load<Figures>,
+): Promise<Figures & { frontCpuUs: number }> {
   const docker = stack.harness.docker;
   const before = await totalCpuNanoseconds(docker, [target.frontId]);
-  const result = await work();
+  const { count, figures } = await load(target);
   const after = await totalCpuNanoseconds(docker, [target.frontId]);
-  return { result, frontCpuUs: (after - before) / 1000 / Math.max(units(result), 1) };
+  return { ...figures, frontCpuUs: (after - before) / 1000 / Math.max(count, 1) };
 }
 
 /**
@@ -68,6 +70,42 @@ export async function compareHttps(
     HTTPS_FRONT_NAMES.map((front) => [front, negotiated(targets[front].port)]),
   ) as Record<HttpsFrontName, string>;
   console.log(`https: what an OpenSSL client negotiates: ${JSON.stringify(handshake)}`);
+  const keepAlive: Load<Omit<HttpsRound["keepAlive"][HttpsFrontName], "frontCpuUs">> = async (
+    target,
+  ) => {
+    const result = runWrk({
+      url: `https://127.0.0.1:${target.port}${PATH}`,
+      connections: options.connections,
+      seconds: options.seconds,
+    });
+    return {
+      count: result.requests,
+      figures: {
+        requestsPerSecond: result.requestsPerSecond,
+        p99Ms: result.p99Ms,
+        errors: result.socketErrors + result.non2xx,
+      },
+    };
+  };
+  const handshakes: Load<Omit<HttpsRound["handshakes"][HttpsFrontName], "frontCpuUs">> = async (
+    target,
+  ) => {
+    const result = await runHandshakes({
+      port: target.port,
+      path: PATH,
+      seconds: options.seconds,
+      clients: options.handshakeClients,
+    });
+    if (result.failures.length > 0) console.log(`${target.front} s_time:`, result.failures);
+    return {
+      count: result.connections,
+      figures: {
+        perSecond: result.perSecond,
+        bytes: result.bytesPerConnection,
+        failures: result.failures.length,
+      },
+    };
+  };
   const rounds: HttpsRound[] = [];
   for (let round = 0; round < options.rounds; round++) {
     const shift = round % HTTPS_FRONT_NAMES.length;
@@ -76,46 +114,10 @@ export async function compareHttps(
     entry.keepAlive = {} as HttpsRound["keepAlive"];
     entry.handshakes = {} as HttpsRound["handshakes"];
     for (const front of order) {
-      const target = targets[front];
-      const { result, frontCpuUs } = await perUnitCpu(
-        stack,
-        target,
-        () =>
-          runWrk({
-            url: `https://127.0.0.1:${target.port}${PATH}`,
-            connections: options.connections,
-            seconds: options.seconds,
-          }),
-        (r) => r.requests,
-      );
-      entry.keepAlive[front] = {
-        requestsPerSecond: result.requestsPerSecond,
-        p99Ms: result.p99Ms,
-        errors: result.socketErrors + result.non2xx,
-        frontCpuUs,
-      };
+      entry.keepAlive[front] = await withFrontCpu(stack, targets[front], keepAlive);
     }
     for (const front of order) {
-      const target = targets[front];
-      const { result, frontCpuUs } = await perUnitCpu(
-        stack,
-        target,
-        () =>
-          runHandshakes({
-            port: target.port,
-            path: PATH,
-            seconds: options.seconds,
-            clients: options.handshakeClients,
-          }),
-        (r) => r.connections,
-      );
-      entry.handshakes[front] = {
-        perSecond: result.perSecond,
-        bytes: result.bytesPerConnection,
-        failures: result.failures.length,
-        frontCpuUs,
-      };
-      if (result.failures.length > 0) console.log(`${front} s_time failures:`, result.failures);
+      entry.handshakes[front] = await withFrontCpu(stack, targets[front], handshakes);
     }
     rounds.push(entry);
     console.log(
