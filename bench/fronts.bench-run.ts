@@ -1,17 +1,23 @@
 // The stack's proxy beside a reference HAProxy and the backends reached directly, in one run on
-// the same backends. Prints numbers; asserts nothing about them (the machine is shared
-// and noisy): compare the fronts within one run, and runs across changes on one machine.
+// the same backends, over plain HTTP and then over HTTPS (the proxy with tlsMode given, both
+// HAProxys terminating TLS with the same certificate). Prints numbers; asserts nothing about them
+// (the machine is shared and noisy): compare the fronts within one run, and runs across changes on
+// one machine.
 //
-//   npm run bench                                  # 3 interleaved rounds of 10 s per measurement
-//   BENCH_ROUNDS=5 BENCH_SECONDS=20 npm run bench
+//   npm run bench -- bench/fronts.bench-run.ts     # 3 interleaved rounds of 10 s per measurement
+//   BENCH_ROUNDS=5 BENCH_SECONDS=20 npm run bench -- bench/fronts.bench-run.ts
+//   BENCH_PARTS=https npm run bench -- bench/fronts.bench-run.ts   # some parts only
 //
+// Parts (BENCH_PARTS, comma-separated, all by default): sticky, http, https, warm.
 // Load goes to 127.0.0.1 only, and every load is bounded in time or in requests.
 import { writeFileSync, mkdirSync } from "node:fs";
-import { expect, it } from "vitest";
+import { loadavg } from "node:os";
+import { afterAll, expect, it } from "vitest";
 import { stackContainers } from "../test/support/cisCheck";
-import { deployStack, type DeployedStack } from "../test/support/e2eStack";
+import { baseImageConfig, deployStack, type DeployedStack } from "../test/support/e2eStack";
 import { formatPeaks, memoryPeak } from "../test/support/memoryPeaks";
 import { formatSplit, stickyLoad } from "../test/support/stickyLoad";
+import { createTestCa } from "../test/support/testCa";
 import { totalCpuNanoseconds } from "./support/cpu";
 import {
   BENCH_PATHS,
@@ -23,17 +29,36 @@ import {
   type FrontName,
   type Target,
 } from "./support/fronts";
+import { assertOpensslInstalled } from "./support/handshakes";
+import { compareHttps, formatHttps } from "./support/httpsCompare";
 import { median, table } from "./support/report";
 import { assertWrkInstalled, runWrk, type WrkResult } from "./support/wrk";
 
 const rounds = Math.min(Number(process.env.BENCH_ROUNDS ?? 3), 9);
 const seconds = Math.min(Number(process.env.BENCH_SECONDS ?? 10), 60);
+const PARTS = ["sticky", "http", "https", "warm"] as const;
+const parts = new Set((process.env.BENCH_PARTS ?? PARTS.join(",")).split(",").map((p) => p.trim()));
+for (const part of parts) {
+  if (!(PARTS as readonly string[]).includes(part)) {
+    throw new Error(
+      `BENCH_PARTS: unknown part ${JSON.stringify(part)} (parts: ${PARTS.join(", ")})`,
+    );
+  }
+}
 /** The issue's measurement (wrk, 2 threads, 50 connections), and a wide one at 500. */
 const connectionCounts = [50, 500];
 const stickyLoads = [
   { sessions: 200, requestsPerSession: 50 },
   { sessions: 500, requestsPerSession: 20 },
 ];
+/** openssl s_time processes at once for the new-connection rate (each makes one at a time). */
+const handshakeClients = Math.min(Number(process.env.BENCH_HANDSHAKE_CLIENTS ?? 8), 32);
+
+/** One certificate for every front's HTTPS: an EC P-256 key, as the HTTPS suites use. */
+const SERVER_NAME = "bench.res.ch";
+const ca = createTestCa();
+const certificate = ca.issue({ names: [SERVER_NAME, "127.0.0.1"] });
+afterAll(() => ca.dispose());
 
 interface Measurement extends WrkResult {
   frontCpuUsPerRequest?: number;
@@ -74,7 +99,14 @@ async function secondsToFirst200(url: string, startedAt: number, limitSeconds = 
 
 it("compares the proxy with HAProxy and with the backends reached directly", async () => {
   assertWrkInstalled();
-  const report: Record<string, unknown> = { rounds, seconds, startedAt: new Date().toISOString() };
+  assertOpensslInstalled();
+  const report: Record<string, unknown> = {
+    rounds,
+    seconds,
+    parts: [...parts],
+    startedAt: new Date().toISOString(),
+    loadAverageAtStart: loadavg()[0],
+  };
   const deployStarted = performance.now();
   let stack = await deployStack({
     stack: "bench-fronts",
@@ -83,11 +115,11 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
   try {
     const firstDeploy = await secondsToFirst200(stack.url, deployStarted);
     console.log(`deploy to the first 200 (build cache as found): ${firstDeploy.toFixed(1)}s`);
-    const target = await startFronts(stack);
+    const target = await startFronts(stack, certificate);
 
     // Sticky sessions first, on the fresh deploy (where a fresh proxy once split 500 new sessions 500/0).
     const stickyRows: string[][] = [];
-    for (const load of stickyLoads) {
+    for (const load of parts.has("sticky") ? stickyLoads : []) {
       for (const front of ["HAProxy", "proxy"] as FrontName[]) {
         const result = await stickyLoad({ url: target(front, "/").url, ...load });
         const sticky = 1 - result.movedSessions / result.sessions;
@@ -103,13 +135,15 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
           console.log(`${front} errors (first 5):`, result.errors.slice(0, 5));
       }
     }
-    console.log(
-      "\nsticky sessions on /api/animals/ (each session its own cookie jar; 5 s timeout)\n" +
-        table(
-          ["sessions × requests", "front", "errors", "sticky", "sessions per backend", "seconds"],
-          stickyRows,
-        ),
-    );
+    if (parts.has("sticky")) {
+      console.log(
+        "\nsticky sessions on /api/animals/ (each session its own cookie jar; 5 s timeout)\n" +
+          table(
+            ["sessions × requests", "front", "errors", "sticky", "sessions per backend", "seconds"],
+            stickyRows,
+          ),
+      );
+    }
     report.sticky = stickyRows;
 
     // Throughput: every front, path and connection count once per round, the order rotating from
@@ -117,7 +151,7 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
     const results = new Map<string, Measurement[]>();
     const key = (front: FrontName, path: BenchPath, connections: number) =>
       `${front} ${path} ${connections}`;
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (parts.has("http") ? rounds : 0); round++) {
       const shift = round % FRONT_NAMES.length;
       const order = [...FRONT_NAMES.slice(shift), ...FRONT_NAMES.slice(0, shift)];
       for (const connections of connectionCounts) {
@@ -137,7 +171,7 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
 
     const rows: string[][] = [];
     const summary: Record<string, unknown> = {};
-    for (const connections of connectionCounts) {
+    for (const connections of parts.has("http") ? connectionCounts : []) {
       for (const path of BENCH_PATHS) {
         const medians = (front: FrontName) => {
           const runs = results.get(key(front, path, connections))!;
@@ -183,28 +217,30 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
         }
       }
     }
-    console.log(
-      `\nwrk, 2 threads, ${seconds} s per run, median of ${rounds} interleaved rounds ` +
-        `(errors: sum over the rounds)\n` +
-        table(
-          [
-            "path",
-            "conns",
-            "front",
-            "req/s",
-            "p50",
-            "p99",
-            "socket errors / non-2xx",
-            "CPU/req front",
-            "CPU/req backends",
-            "× HAProxy",
-            "× HAProxy no-log",
-            "× direct",
-            "front CPU × HAProxy / × no-log",
-          ],
-          rows,
-        ),
-    );
+    if (parts.has("http")) {
+      console.log(
+        `\nwrk, 2 threads, ${seconds} s per run, median of ${rounds} interleaved rounds ` +
+          `(errors: sum over the rounds)\n` +
+          table(
+            [
+              "path",
+              "conns",
+              "front",
+              "req/s",
+              "p50",
+              "p99",
+              "socket errors / non-2xx",
+              "CPU/req front",
+              "CPU/req backends",
+              "× HAProxy",
+              "× HAProxy no-log",
+              "× direct",
+              "front CPU × HAProxy / × no-log",
+            ],
+            rows,
+          ),
+      );
+    }
     report.throughput = summary;
 
     // Each container's memory peak over the whole bench (sticky loads, 50 and 500 connections on
@@ -215,10 +251,41 @@ it("compares the proxy with HAProxy and with the backends reached directly", asy
     );
     console.log(`\nmemory, peak over the bench against the limit:\n${formatPeaks(peaks)}`);
     report.memoryPeaks = peaks;
+
+    // HTTPS: the same stack with tlsMode given (the proxy is replaced; the backends and both
+    // HAProxys stay), every front on the same certificate.
+    if (parts.has("https")) {
+      const { plan } = await stack.harness.up({
+        stack: "bench-fronts",
+        config: {
+          ...(await baseImageConfig(stack.harness.docker)),
+          proxyPort: BENCH_PORTS.proxy,
+          serverName: SERVER_NAME,
+          tlsMode: "given",
+          tlsCertificate: certificate.chain,
+          httpsPort: BENCH_PORTS.proxyHttps,
+        },
+        secrets: { tlsPrivateKey: certificate.privateKey },
+      });
+      console.log(`\nHTTPS on: ${plan.replace.join(", ")} replaced`);
+      const https = await compareHttps(stack, {
+        rounds,
+        seconds,
+        connections: 50,
+        handshakeClients,
+      });
+      console.log(`\n${formatHttps(https, rounds)}`);
+      report.https = https;
+    }
   } finally {
     await removeFronts(stack);
     expect(await stack.harness.destroy()).toEqual({ containers: [], networks: [] });
   }
+
+  report.loadAverageAtEnd = loadavg()[0];
+  mkdirSync("test-results/bench", { recursive: true });
+  writeFileSync("test-results/bench/fronts.json", JSON.stringify(report, null, 2));
+  if (!parts.has("warm")) return;
 
   // Warm deploy: the images are in the build cache now, as on a developer's second `pulumi up`.
   const warmStarted = performance.now();

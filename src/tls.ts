@@ -64,7 +64,7 @@ export const PROXY_HTTPS_PORT = 8443;
 /** The directory of the proxy's certificate files (docker-images/apache-reverse-proxy makes it). */
 export const TLS_FILES_DIR = "/etc/apache2/tls";
 
-/** Where the proxy finds its certificate files (single-host uploads, swarm secrets). */
+/** Where the single-host proxy finds its certificate files (the holder's volume; a swarm's: SWARM_TLS_FILES). */
 export const TLS_FILES = {
   certificate: `${TLS_FILES_DIR}/certificate.pem`,
   privateKey: `${TLS_FILES_DIR}/private-key.pem`,
@@ -75,6 +75,12 @@ export const TLS_FILES = {
 export const MIN_RSA_BITS = 2048;
 /** Let's Encrypt's limit of names on one certificate. */
 export const MAX_ACME_DOMAINS = 100;
+/**
+ * Swarm refuses a secret of this many bytes or more (moby/swarmkit api/validation/secrets.go
+ * MaxSecretSize, checked by ValidateSecretPayload: "secret data must be larger than 0 and less
+ * than 512000 bytes"). On a swarm the certificate and the key are each one secret.
+ */
+export const MAX_SWARM_SECRET_BYTES = 500 * 1024;
 /** mod_md refuses an MDCheckInterval below one second; more than a day risks a missed renewal. */
 export const MAX_ACME_CHECK_INTERVAL = 86_400;
 
@@ -236,7 +242,8 @@ const MODE_KEYS = {
 
 /**
  * Applies the TLS defaults and rules; pushes a problem naming the key for each broken one.
- * `proxyPort` is the plain HTTP port (it must differ), `deployTarget` refuses what a swarm can't do.
+ * `proxyPort` is the plain HTTP port (it must differ); `deployTarget` adds a swarm's limits (its
+ * secrets' size) and refuses what a swarm can't do (ACME).
  */
 export function validateTls(
   problems: string[],
@@ -307,25 +314,36 @@ export function validateTls(
     if (certificate !== "" && privateKey !== "") {
       checkGivenCertificate(problems, certificate, privateKey, context.now ?? new Date());
     }
-    // The swarm's proxy service does not take the certificate yet (it would need the chain and
-    // key as Docker secrets and the HTTPS port published): refused rather than served as HTTP.
+    // On a swarm each file is a Docker secret, whose data Swarm caps.
     if (context.deployTarget === "swarm") {
-      problems.push(
-        "tlsMode given can't be used with deployTarget swarm yet: the swarm's proxy service takes " +
-          "no certificate (Docker secrets) and publishes no HTTPS port; deploy with deployTarget " +
-          "containers, or terminate TLS in front of the swarm",
-      );
+      for (const [key, value] of [
+        ["tlsCertificate", certificate],
+        ["tlsPrivateKey", privateKey],
+      ] as const) {
+        const bytes = Buffer.byteLength(value, "utf8");
+        if (bytes >= MAX_SWARM_SECRET_BYTES) {
+          problems.push(
+            `${key} must be under ${MAX_SWARM_SECRET_BYTES} bytes with deployTarget swarm ` +
+              `(got ${bytes}): Swarm refuses a larger secret`,
+          );
+        }
+      }
     }
     return { mode, httpsPort, certificate, privateKey };
   }
 
   const domains = parseDomains(raw.acmeDomains ?? "");
   checkAcme(problems, raw, domains);
+  // One issuer for the whole swarm would need a store and a challenge answer shared by every node;
+  // mod_md has neither across nodes.
   if (context.deployTarget === "swarm") {
     problems.push(
-      "tlsMode acme can't be used with deployTarget swarm: mod_md in each proxy task would order " +
-        "its own certificate, and the CA's http-01 request may reach a node that did not ask for " +
-        "it; use tlsMode given (the certificate goes to every node as Docker secrets)",
+      "tlsMode acme can't be used with deployTarget swarm: every node must serve one " +
+        "certificate, but mod_md runs in each proxy task, so each node would order its own (one " +
+        "order per node and per new task, into the CA's rate limits), and the CA's http-01 " +
+        "request reaches whichever node the domain resolves to, which does not hold another " +
+        "node's challenge token; obtain the certificate outside the swarm (e.g. certbot with " +
+        "dns-01) and deploy it with tlsMode given (Docker secrets on every node)",
     );
   }
   return {

@@ -82,14 +82,30 @@ const published = (port: number, internal: number) => [
   { internal, external: port, ip: "127.0.0.1" },
 ];
 
+/** Where HAProxy reads its certificate: the chain, then the key, in one PEM (`crt`). */
+const HAPROXY_PEM = "/usr/local/etc/haproxy/tls/site.pem";
+/** The HTTPS port inside the HAProxy container, as inside the Apache proxy's (PROXY_HTTPS_PORT). */
+const HAPROXY_HTTPS_PORT = 8443;
+
+/** A certificate for the fronts' HTTPS, the same for every front. */
+export interface BenchCertificate {
+  chain: string;
+  privateKey: string;
+}
+
 /**
  * Starts a reference HAProxy on the stack's network and backends, published on 127.0.0.1:port;
- * with accessLog false, without its per-request log (NO_ACCESS_LOG, see haproxy.cfg). Returns
- * its container id and URL once Docker reports it healthy.
+ * with accessLog false, without its per-request log (NO_ACCESS_LOG, see haproxy.cfg); with `tls`,
+ * also HTTPS with that certificate on 127.0.0.1:tls.port. Returns its container id and URL once
+ * Docker reports it healthy.
  */
 export async function startHaproxy(
   stack: DeployedStack,
-  options: { port: number; accessLog: boolean },
+  options: {
+    port: number;
+    accessLog: boolean;
+    tls?: { certificate: BenchCertificate; port: number };
+  },
 ): Promise<{ id: string; url: string }> {
   const { outputs } = stack.run;
   const staticAddresses = outputs.staticBackends as string[];
@@ -105,18 +121,34 @@ export async function startHaproxy(
       ...staticAddresses.map((address, i) => `STATIC_APP_${i + 1}=${address}`),
       ...dynamicAddresses.map((address, i) => `DYNAMIC_APP_${i + 1}=${address}`),
       ...(options.accessLog ? [] : ["NO_ACCESS_LOG=1"]),
+      ...(options.tls ? [`TLS_PEM_FILE=${HAPROXY_PEM}`] : []),
     ],
     networksAdvanced: [{ name: outputs.networkName as string }],
-    ports: published(options.port, 80),
+    ports: [
+      ...published(options.port, 80),
+      ...(options.tls ? published(options.tls.port, HAPROXY_HTTPS_PORT) : []),
+    ],
+    // Read as root before HAProxy drops to its user, as Apache reads its key.
+    uploads: options.tls && [
+      {
+        file: HAPROXY_PEM,
+        content: `${options.tls.certificate.chain.trim()}\n${options.tls.certificate.privateKey}`,
+        permissions: "0600",
+      },
+    ],
     wait: true,
     waitTimeout: 60,
   });
   return { id: created.id, url: `http://127.0.0.1:${options.port}` };
 }
 
-/** Starts both HAProxy variants and the direct backends; returns where each front serves each path. */
+/**
+ * Starts both HAProxy variants (with HTTPS on `certificate`, for the HTTPS comparison) and the
+ * direct backends; returns where each front serves each path over plain HTTP.
+ */
 export async function startFronts(
   stack: DeployedStack,
+  certificate: BenchCertificate,
 ): Promise<(front: FrontName, path: BenchPath) => Target> {
   const { outputs } = stack.run;
   const prefix = `http-infra-${stack.harness.stack}`;
@@ -126,10 +158,15 @@ export async function startFronts(
     dynamic: await Promise.all([1, 2].map((i) => containerId(stack, `${prefix}-dynamic-${i}`))),
   };
   const haproxy = {
-    HAProxy: await startHaproxy(stack, { port: BENCH_PORTS.haproxy, accessLog: true }),
+    HAProxy: await startHaproxy(stack, {
+      port: BENCH_PORTS.haproxy,
+      accessLog: true,
+      tls: { certificate, port: BENCH_PORTS.haproxyHttps },
+    }),
     "HAProxy no-log": await startHaproxy(stack, {
       port: BENCH_PORTS.haproxyNoLog,
       accessLog: false,
+      tls: { certificate, port: BENCH_PORTS.haproxyNoLogHttps },
     }),
   };
   const direct = async (role: "static" | "dynamic", port: number, internal: number) => {
@@ -186,5 +223,50 @@ export async function startFronts(
           backendIds: backends[role(path)],
         };
     }
+  };
+}
+
+/** The fronts the HTTPS comparison runs: all three terminate TLS with the same certificate. */
+export type HttpsFrontName = Exclude<FrontName, "direct">;
+export const HTTPS_FRONT_NAMES: HttpsFrontName[] = ["HAProxy", "HAProxy no-log", "proxy"];
+
+/** What one HTTPS load run aims at: a 127.0.0.1 port, the front's container, its backends. */
+export interface HttpsTarget {
+  front: HttpsFrontName;
+  port: number;
+  frontId: string;
+  backendIds: string[];
+}
+
+/**
+ * Where each front serves HTTPS for `/api/animals/`, once the stack's proxy runs with tlsMode
+ * given (published on BENCH_PORTS.proxyHttps) and startFronts gave the HAProxys their HTTPS.
+ */
+export async function httpsTargets(
+  stack: DeployedStack,
+): Promise<Record<HttpsFrontName, HttpsTarget>> {
+  const prefix = `http-infra-${stack.harness.stack}`;
+  const backendIds = await Promise.all(
+    [1, 2].map((i) => containerId(stack, `${prefix}-dynamic-${i}`)),
+  );
+  return {
+    HAProxy: {
+      front: "HAProxy",
+      port: BENCH_PORTS.haproxyHttps,
+      frontId: await containerId(stack, `${prefix}-haproxy`),
+      backendIds,
+    },
+    "HAProxy no-log": {
+      front: "HAProxy no-log",
+      port: BENCH_PORTS.haproxyNoLogHttps,
+      frontId: await containerId(stack, `${prefix}-haproxy-no-log`),
+      backendIds,
+    },
+    proxy: {
+      front: "proxy",
+      port: BENCH_PORTS.proxyHttps,
+      frontId: await containerId(stack, `${prefix}-proxy`),
+      backendIds,
+    },
   };
 }

@@ -1,10 +1,11 @@
 // Swarm mode's proxy: one task on every node (or on the nodes proxyNodeLabel names), each
-// publishing the port on its own node (host mode), finding the members by their service names.
+// publishing its ports on its own node (host mode), finding the members by their service names.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { runtimeLimits } from "../hardening";
 import { PROXY_PORT, proxyEnvironment } from "../proxyEnvironment";
 import type { StackProxyArgs } from "../target";
+import { PROXY_HTTPS_PORT, tlsEnvironment, type TlsSettings } from "../tls";
 import { containerSpecHardening, taskSpecHardening } from "./hardening";
 import {
   proxyRollbackConfig,
@@ -13,7 +14,7 @@ import {
   STOP_GRACE_PERIOD,
 } from "./policies";
 import { PROXY_CONFIG_ID_TEMPLATE, proxyConfigDigest, proxyReadyChecks } from "./proxyReady";
-import { balancerManagerSecret, PASSWORD_FILE } from "./secret";
+import { PASSWORD_FILE, proxySecretFiles, SWARM_TLS_FILES } from "./secret";
 import type { SwarmNode } from "./swarmNodes";
 
 export interface SwarmProxyEnvironmentArgs {
@@ -23,11 +24,19 @@ export interface SwarmProxyEnvironmentArgs {
   balancerManagerUser: string;
   /** The password's file in the task, or undefined to keep the balancer-manager off. */
   balancerManagerPasswordFile: string | undefined;
+  /** HTTPS: a given certificate's files are the secrets' (SWARM_TLS_FILES). */
+  tls: TlsSettings;
 }
 
-/** The proxy service's `env`: single-host mode's variables, the password only as a file path. */
+/**
+ * The proxy service's `env`: single-host mode's variables, the password and the TLS key only as
+ * file paths.
+ */
 export function swarmProxyEnvironment(args: SwarmProxyEnvironmentArgs): Record<string, string> {
-  const lines = proxyEnvironment({ ...args, balancerManagerPassword: undefined });
+  const lines = [
+    ...proxyEnvironment({ ...args, balancerManagerPassword: undefined }),
+    ...tlsEnvironment(args.tls, SWARM_TLS_FILES),
+  ];
   const env = Object.fromEntries(
     lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
@@ -60,21 +69,29 @@ export function proxyService(
   nodes: pulumi.Output<SwarmNode[]>,
 ): { service: docker.Service; name: pulumi.Output<string> } {
   const { names, settings } = args;
-  const secret =
-    args.balancerManagerPassword === undefined
-      ? undefined
-      : balancerManagerSecret(names, args.balancerManagerPassword);
+  const secretFiles = proxySecretFiles(names, args.balancerManagerPassword, settings.tls);
+  const secretNames = (purpose: string) =>
+    pulumi.all(secretFiles.filter((file) => file.purpose === purpose).map((f) => f.secret.name));
   const configured = pulumi
-    .all([args.staticAddresses, args.dynamicAddresses, args.image, secret?.name])
-    .apply(([staticAddresses, dynamicAddresses, image, secretName]) => {
+    .all([
+      args.staticAddresses,
+      args.dynamicAddresses,
+      args.image,
+      secretNames("password"),
+      secretNames("tls"),
+    ])
+    .apply(([staticAddresses, dynamicAddresses, image, [passwordSecret], tlsSecrets]) => {
       const env = swarmProxyEnvironment({
         staticAddresses,
         dynamicAddresses,
         serverName: settings.serverName,
         balancerManagerUser: settings.balancerManagerUser,
-        balancerManagerPasswordFile: secret && PASSWORD_FILE,
+        balancerManagerPasswordFile: passwordSecret === undefined ? undefined : PASSWORD_FILE,
+        tls: settings.tls,
       });
-      const digest = proxyConfigDigest(env, image, secretName);
+      // A new certificate or key changes no variable, only the secrets' names: they are part of
+      // the digest, so `up` waits until every node serves the new certificate.
+      const digest = proxyConfigDigest(env, image, { password: passwordSecret, tls: tlsSecrets });
       // Each task reports its node and this digest on /proxy-healthz (X-Proxy-Config).
       return { env: { ...env, PROXY_CONFIG_ID: PROXY_CONFIG_ID_TEMPLATE(digest) }, digest };
     });
@@ -91,17 +108,19 @@ export function proxyService(
           ...containerSpecHardening("proxy"),
           image: args.image,
           env,
-          secrets: secret && [
-            {
-              secretId: secret.id,
-              secretName: secret.name,
-              fileName: PASSWORD_FILE,
-              // Only the image's user (www-data, uid 33) reads it, in the entrypoint.
-              fileUid: PROXY_UID,
-              fileGid: PROXY_UID,
-              fileMode: 0o400,
-            },
-          ],
+          secrets:
+            secretFiles.length === 0
+              ? undefined
+              : secretFiles.map(({ secret, fileName, fileMode }) => ({
+                  secretId: secret.id,
+                  secretName: secret.name,
+                  fileName,
+                  // Only the image's user (www-data, uid 33) reads them: the entrypoint the
+                  // password, Apache the certificate and its key.
+                  fileUid: PROXY_UID,
+                  fileGid: PROXY_UID,
+                  fileMode,
+                })),
           stopGracePeriod: STOP_GRACE_PERIOD,
         },
         // By id, as the provider reads it back (see members.ts).
@@ -125,6 +144,16 @@ export function proxyService(
             publishMode: "host",
             protocol: "tcp",
           },
+          ...(settings.tls.mode === "off"
+            ? []
+            : [
+                {
+                  targetPort: PROXY_HTTPS_PORT,
+                  publishedPort: settings.tls.httpsPort,
+                  publishMode: "host",
+                  protocol: "tcp",
+                },
+              ]),
         ],
       },
       updateConfig: proxyUpdateConfig,

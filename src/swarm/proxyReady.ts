@@ -41,17 +41,30 @@ export function proxyNodes(nodes: readonly SwarmNode[], label: string | undefine
   return chosen;
 }
 
+/** The names of the secrets the proxy mounts, which carry a hash of their content (secret.ts). */
+export interface ProxySecretNames {
+  password?: string;
+  /** The certificate's and the key's, with tlsMode given. */
+  tls?: readonly string[];
+}
+
 /**
  * A short digest of what makes the proxy's configuration: its environment (the members, the
- * settings), its image and the secret it mounts. Any change to one of them is a new configuration.
+ * settings), its image and the secrets it mounts. Any change to one of them is a new configuration.
  */
 export function proxyConfigDigest(
   env: Readonly<Record<string, string>>,
   image: string,
-  secretName: string | undefined,
+  secrets: ProxySecretNames,
 ): string {
   const sorted = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const text = JSON.stringify({ env: sorted, image, secretName: secretName ?? null });
+  const text = JSON.stringify({
+    env: sorted,
+    image,
+    secretName: secrets.password ?? null,
+    // Left out without TLS, so that a stack without it keeps its digest (and its proxy tasks).
+    ...(secrets.tls && secrets.tls.length > 0 ? { tlsSecretNames: secrets.tls } : {}),
+  });
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 

@@ -21,7 +21,7 @@ import { buildPebbleImage, startPebble, type Pebble } from "../support/pebble";
 import { HOST_PORTS } from "../support/ports";
 import { PROJECT } from "../support/pulumiProgram";
 import { createTestCa } from "../support/testCa";
-import { http2Get, httpsGet, type TlsReply } from "../support/tlsClient";
+import { http2Get, httpsGet, ocspHandshake, type TlsReply } from "../support/tlsClient";
 
 const STACK = "https-acme";
 const DOMAIN = "proxy.http-infra.test";
@@ -224,6 +224,29 @@ describeWithDocker("HTTPS from an ACME CA (mod_md against Pebble)", () => {
     expect(peer.subjectaltname).toBe(`DNS:${DOMAIN}`);
     expect(peer.issuer.CN).toMatch(/^Pebble Intermediate CA /);
     expect(new X509Certificate(issuingRoot).ca).toBe(true);
+  });
+
+  it("OCSP stapling (MDStapling) with a CA that runs no responder: nothing stapled, the handshake not held up", async () => {
+    // Pebble here has no OCSP responder (its ocspResponderURL is empty): its certificates name none.
+    const peer = await peerCertificate(issuingRoot);
+    expect(peer.infoAccess?.["OCSP - URI"]).toBeUndefined();
+    const probes = [];
+    for (let i = 0; i < 3; i++) {
+      probes.push(await ocspHandshake({ port: ports.https, ca: issuingRoot, servername: DOMAIN }));
+    }
+    for (const probe of probes) {
+      expect(probe.authorized).toBe(true);
+      expect(probe.stapled, "nothing stapled").toBeNull();
+      expect(probe.handshakeMs).toBeLessThan(1_000);
+    }
+    const stapling = (await logTail(docker.getContainer(names.proxy), 2_000))
+      .split("\n")
+      .filter((line) => /stapl|ocsp/i.test(line));
+    console.log(
+      `[https-acme] OCSP: handshakes with status_request ${probes.map((p) => `${p.handshakeMs.toFixed(0)} ms`).join(", ")}, ` +
+        `nothing stapled; ${stapling.length} proxy log lines on stapling:\n${stapling.slice(-10).join("\n")}`,
+    );
+    expect(stapling.filter((line) => /:(warn|error|crit)\]/.test(line))).toEqual([]);
   });
 
   it("puts a renewed certificate live on its own, while a polling client sees no failure", async () => {

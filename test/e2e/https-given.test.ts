@@ -2,6 +2,7 @@
 // through the harness with a chain from the test's own CA, checked from 127.0.0.1 with clients that
 // trust only that CA, then with testssl.sh (Debian's package).
 import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +12,9 @@ import { expectLeastPrivilege, stackContainers } from "../support/cisCheck";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
 import { HOST_PORTS } from "../support/ports";
-import { isWireSecret } from "../support/pulumiProgram";
+import { keyMaterial, leaksOutsideSecrets } from "../support/secretLeaks";
 import { createTestCa } from "../support/testCa";
-import { http2Get, httpsGet, plainGet } from "../support/tlsClient";
+import { http2Get, httpsGet, ocspHandshake, plainGet } from "../support/tlsClient";
 
 const SERVER_NAME = "demo.res.ch";
 const ports = HOST_PORTS.httpsGiven.ports;
@@ -23,11 +24,8 @@ const ca = createTestCa();
 const issued = ca.issue({ names: [SERVER_NAME, "127.0.0.1"] });
 afterAll(() => ca.dispose());
 
-/** The key's base64 body lines: what would betray it anywhere, with or without PEM markers. */
-const keyMaterial = issued.privateKey
-  .split("\n")
-  .filter((line) => line && !line.startsWith("-----"))
-  .join("");
+/** The key's base64 body: what would betray it anywhere, with or without PEM markers. */
+const keyBody = keyMaterial(issued.privateKey);
 
 /** `docker diff`: what the container wrote to its own layer (the Engine answers `null` for none). */
 async function layerChanges(container: Docker.Container): Promise<unknown[]> {
@@ -58,9 +56,7 @@ describeWithDocker("HTTPS with a given certificate", () => {
     expect(reply.authorized).toBe(true);
     expect(reply.status).toBe(200);
     expect(["TLSv1.2", "TLSv1.3"]).toContain(reply.tlsVersion);
-    expect(reply.serial).toBe(
-      new (await import("node:crypto")).X509Certificate(issued.leaf).serialNumber,
-    );
+    expect(reply.serial).toBe(new X509Certificate(issued.leaf).serialNumber);
     // The proxy still balances: the dynamic API answers through the TLS vhost.
     expect((await https("/api/animals/")).status).toBe(200);
   });
@@ -120,14 +116,39 @@ describeWithDocker("HTTPS with a given certificate", () => {
     expect((await https("/balancer-manager", { authorization })).status).toBe(200);
   });
 
+  it("no OCSP stapling for a certificate that names no responder: nothing stapled, the handshake not held up, no error logged", async () => {
+    const { harness } = stack();
+    const proxy = harness.docker.getContainer(`http-infra-${harness.stack}-proxy`);
+    // The test CA's certificates name a CRL, no OCSP responder (no Authority Information Access).
+    expect(new X509Certificate(issued.leaf).infoAccess).toBeUndefined();
+    const probes = [];
+    for (let i = 0; i < 3; i++) {
+      probes.push(await ocspHandshake({ port: ports.https, ca: ca.root, servername: SERVER_NAME }));
+    }
+    for (const probe of probes) {
+      expect(probe.authorized).toBe(true);
+      expect(probe.stapled, "nothing stapled").toBeNull();
+      // A stapling fetch would hold a handshake up to SSLStaplingResponderTimeout (10 s).
+      expect(probe.handshakeMs).toBeLessThan(1_000);
+    }
+    // SSLUseStapling On would log AH02218 and AH02604 at level error on every start.
+    const stapling = (await logTail(proxy, 2_000))
+      .split("\n")
+      .filter((line) => /stapl|OCSP/i.test(line));
+    console.log(
+      `[https-given] OCSP: handshakes with status_request ${probes.map((p) => `${p.handshakeMs.toFixed(0)} ms`).join(", ")}, nothing stapled`,
+    );
+    expect(stapling).toEqual([]);
+  });
+
   it("keeps the private key out of docker inspect, the environment, the logs, the container's layer and the state", async () => {
     const { harness, run } = stack();
     const proxy = harness.docker.getContainer(`http-infra-${harness.stack}-proxy`);
     const info = await proxy.inspect();
     const inspect = JSON.stringify(info);
-    expect(inspect).not.toContain(keyMaterial);
+    expect(inspect).not.toContain(keyBody);
     expect(inspect).toContain("TLS_PRIVATE_KEY_FILE=/etc/apache2/tls/private-key.pem");
-    expect(await logTail(proxy, 500)).not.toContain(keyMaterial);
+    expect(await logTail(proxy, 500)).not.toContain(keyBody);
     // The proxy's root filesystem is read-only: the files come from the stack's volume, which
     // the tls-files container took the upload into before the proxy was created, mounted
     // read-only. The stack's destroy removes both (stackForSuite checks nothing is left).
@@ -174,7 +195,7 @@ describeWithDocker("HTTPS with a given certificate", () => {
         stream.on("end", () => resolve(text));
       });
     });
-    expect(output).not.toContain(keyMaterial);
+    expect(output).not.toContain(keyBody);
     expect(output, "the key file: root's, read-only for all").toContain("444 root");
     expect(output, "exec runs as the image's user").toContain("www-data");
     expect(output).toContain("readable");
@@ -187,18 +208,7 @@ describeWithDocker("HTTPS with a given certificate", () => {
       (r) => r.name === "proxy" && r.type.endsWith("Container"),
     );
     expect(proxyInputs, "the proxy container was registered").toBeDefined();
-    const leaks: string[] = [];
-    const walk = (value: unknown, path: string): void => {
-      if (isWireSecret(value)) return;
-      if (typeof value === "string" && value.replace(/\n/g, "").includes(keyMaterial))
-        leaks.push(path);
-      if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${i}]`));
-      else if (typeof value === "object" && value !== null) {
-        for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
-      }
-    };
-    for (const resource of run.resources)
-      walk(resource.wireInputs, `${resource.type} ${resource.name}`);
+    const leaks = leaksOutsideSecrets(run.resources, keyBody);
     expect(leaks, "key material outside a secret").toEqual([]);
   });
 

@@ -1,7 +1,9 @@
 // Swarm mode end to end: the real index.ts with `deployTarget: swarm`, applied by the harness to the
 // three-node test bed (test/support/swarm/testBed.ts), which the suite starts and removes. All
-// traffic goes to 127.0.0.1 (each node's host-mode port is published there by the bed).
+// traffic goes to 127.0.0.1 (each node's host-mode ports are published there by the bed). The last
+// change turns HTTPS on (tlsMode given) with the network replacement that re-creates every service.
 // Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
+import { X509Certificate } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as docker from "@pulumi/docker";
@@ -27,19 +29,32 @@ import {
 } from "../support/harness/resources/service";
 import { diffInputs } from "../support/harness/updateRules";
 import { HttpSession, tally } from "../support/httpSession";
+import { keyMaterial } from "../support/secretLeaks";
+import { execInContainer } from "../support/swarm/exec";
 import {
   listTestbedLeftovers,
+  NODE_HTTPS_PORT,
   NODE_PROXY_PORT,
   startSwarmTestBed,
   type SwarmTestBed,
 } from "../support/swarm/testBed";
 import { waitFor } from "../support/swarm/wait";
+import { createTestCa } from "../support/testCa";
+import { httpsGet, plainGet } from "../support/tlsClient";
 
 const STACK = "swarm-e2e";
 const PREFIX = `http-infra-${STACK}`;
 const PASSWORD = "swarm-manager-password";
 const DYNAMIC_CONTEXT = "docker-images/express-image";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// HTTPS with a given certificate (tlsMode given), for the phase that turns it on.
+const TLS_NAME = "swarm.res.ch";
+const ca = createTestCa();
+const issued = ca.issue({ names: [TLS_NAME, "127.0.0.1"] });
+const keyBody = keyMaterial(issued.privateKey);
+const tlsConfig = { tlsMode: "given", tlsCertificate: issued.chain, httpsPort: NODE_HTTPS_PORT };
+const tlsSecrets = { tlsPrivateKey: issued.privateKey };
 
 describeWithDocker("swarm mode on a three-node swarm", () => {
   let bed: SwarmTestBed;
@@ -51,8 +66,13 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
 
   /** Build contexts edited so far: every later `up` builds from them too, as a user's repo would. */
   let contextOverrides: Record<string, string> = {};
-  const up = (change: Record<string, string | number> = {}) =>
-    harness.up({ stack: STACK, config: { ...config, ...change }, secrets, contextOverrides });
+  const up = (change: Record<string, string | number> = {}, extraSecrets = {}) =>
+    harness.up({
+      stack: STACK,
+      config: { ...config, ...change },
+      secrets: { ...secrets, ...extraSecrets },
+      contextOverrides,
+    });
 
   /** A node's proxy answers /proxy-healthz, and / through the balancer. */
   const proxyAnswers = (url: string) =>
@@ -147,6 +167,7 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
   }, 900_000);
 
   afterAll(async () => {
+    ca.dispose();
     for (const edit of edits) edit.remove();
     if (harness && !destroyed) await harness.destroy().catch(() => undefined);
     if (bed) await bed.remove();
@@ -500,19 +521,22 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     );
   }, 300_000);
 
-  it("a changed networkSubnet replaces the overlay and every service on it, services first, and the stack serves again", async () => {
+  it("a changed networkSubnet, with HTTPS turned on in the same up: the overlay and every service on it replaced, services first, and every node serves the given certificate", async () => {
     const network = () => harness.state.find((s) => s.name === "network")!;
     const subnet = () =>
       (network().outputs as pulumi.Unwrap<docker.NetworkArgs>).ipamConfigs?.[0].subnet;
     const current = subnet()!;
     const octets = current.split(".").map(Number);
     const next = `${octets[0]}.${octets[1]}.${(octets[2] + 1) % 256}.0/24`;
-    const { plan } = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    // Every service is replaced anyway: the certificate comes with it at no extra rollout.
+    const change = { serverName: TLS_NAME, networkSubnet: next, ...tlsConfig };
+    const { plan } = await up(change, tlsSecrets);
     console.log(
-      `[swarm] networkSubnet change: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+      `[swarm] networkSubnet change with HTTPS: ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
     const services = ["dynamic-1", "dynamic-2", ...proxyResources(), "static-1", "static-2"];
     expect(plan.replace).toEqual([...services, "network"].sort());
+    expect(plan.create).toEqual(["tls-certificate", "tls-private-key"]);
     const steps = plan.steps.map((step) => `${step.op} ${step.name}`);
     // replaceWith puts every service into the network's delete-before-replace chain.
     for (const service of services) {
@@ -524,11 +548,59 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
       );
     }
     expect(subnet()).toBe(next);
-    await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
-    const reply = await new HttpSession(bed.nodes[1].proxyUrl).get("/api/animals/");
-    expect(reply.status).toBe(200);
-    // Nothing left to do: the replacements read back as declared too.
-    const again = await up({ serverName: "swarm.res.ch", networkSubnet: next });
+    // `up` waited for each node's check, which asks over plain HTTP: it got the new digest.
+    expect(await reportedConfigs()).toEqual(await expectedConfigs());
+
+    const started = performance.now();
+    const leaf = new X509Certificate(issued.leaf).serialNumber;
+    for (const node of bed.nodes) {
+      const https = (path: string) =>
+        httpsGet({ port: node.httpsPort, path, ca: ca.root, servername: TLS_NAME });
+      const page = await waitFor(`HTTPS on ${node.name}`, 60_000, 500, () =>
+        https("/").then(
+          (reply) => (reply.status === 200 ? reply : undefined),
+          () => undefined,
+        ),
+      );
+      expect(page.authorized, `${node.name}: the chain verifies against the CA`).toBe(true);
+      expect(page.serial, node.name).toBe(leaf);
+      expect((await https("/api/animals/")).status, `${node.name}: the API`).toBe(200);
+      const plain = await plainGet({ port: Number(new URL(node.proxyUrl).port), path: "/x" });
+      expect(plain.status, `${node.name}: plain HTTP redirects`).toBe(301);
+      expect(plain.headers.location).toBe(`https://127.0.0.1:${NODE_HTTPS_PORT}/x`);
+    }
+
+    // The key: in no service spec, in no task's environment; a root-only file in the task.
+    const inspected = JSON.stringify(await inspectService(bed.manager, `${PREFIX}-proxy`));
+    expect(inspected).not.toContain(keyBody);
+    expect(inspected).toContain("TLS_PRIVATE_KEY_FILE=/run/secrets/tls-private-key.pem");
+    const node = bed.nodes[1];
+    const [task] = await node.api.listContainers({
+      filters: JSON.stringify({ label: [`com.docker.swarm.service.name=${PREFIX}-proxy`] }),
+    });
+    const probe = await execInContainer(node.api, task.Id, [
+      "sh",
+      "-c",
+      "tr '\\0' '\\n' < /proc/1/environ; stat -c '%a %U' /run/secrets/tls-private-key.pem",
+    ]);
+    expect(probe.stdout).toContain("TLS_PRIVATE_KEY_FILE=/run/secrets/tls-private-key.pem");
+    expect(probe.stdout).not.toContain(keyBody);
+    expect(
+      probe.stdout,
+      "the key file is Apache's user's alone (www-data: no root process)",
+    ).toContain("400 www-data");
+    const secretNames = (await bed.manager.listSecrets()).map((secret) => secret.Spec?.Name);
+    expect(secretNames).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${PREFIX}-tls-certificate-[0-9a-f]{12}$`)),
+        expect.stringMatching(new RegExp(`^${PREFIX}-tls-private-key-[0-9a-f]{12}$`)),
+      ]),
+    );
+    console.log(
+      `[swarm] HTTPS checked on ${bed.nodes.length} nodes in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+    );
+    // Nothing left to do: the replacements and the three secret references read back as declared.
+    const again = await up(change, tlsSecrets);
     expect(again.plan.steps).toEqual([]);
   }, 300_000);
 

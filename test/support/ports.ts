@@ -44,6 +44,10 @@ export const HOST_PORTS = {
     directStatic: 18102,
     directDynamic: 18103,
     haproxyNoLog: 18104,
+    /** HTTPS of the proxy and of the two HAProxys, with one certificate. */
+    proxyHttps: 18105,
+    haproxyHttps: 18106,
+    haproxyNoLogHttps: 18107,
   }),
   load: range("test/e2e/load.test.ts", 18150, 18159, { proxy: 18150 }),
   update: range("test/e2e/update.test.ts", 18250, 18250, { proxy: 18250 }),
@@ -60,11 +64,14 @@ export const HOST_PORTS = {
   staticDrain: range("test/e2e/static-drain.test.ts", 18332, 18332, { member: 18332 }),
   /**
    * The swarm test bed (test/support/swarm/), shared by the swarm suites, which take turns with it:
-   * each node's engine API and each node's proxy port (layout.ts NODE_PROXY_PORT), manager first.
+   * each node's engine API and each node's proxy ports (layout.ts NODE_PROXY_PORT, NODE_HTTPS_PORT),
+   * manager first.
    */
   swarmTestBed: range("test/support/swarm/layout.ts", 18400, 18459, {
     nodeApi: [18400, 18401, 18402],
     nodeProxy: [18410, 18411, 18412],
+    /** Each node's NODE_HTTPS_PORT, where a stack with TLS publishes HTTPS. */
+    nodeHttps: [18413, 18414, 18415],
   }),
   httpsGiven: range("test/e2e/https-given.test.ts", 18460, 18469, { http: 18460, https: 18461 }),
   httpsAcme: range("test/e2e/https-acme.test.ts", 18470, 18479, {

@@ -25,6 +25,8 @@ export interface TestCa {
     notBefore?: Date;
     notAfter?: Date;
     keyType?: "ec" | "rsa2048" | "rsa1024";
+    /** An OCSP responder the certificate names (Authority Information Access); none by default. */
+    ocspUrl?: string;
   }): IssuedCertificate;
   /** A fresh private key that matches no certificate. */
   strayKey(): string;
@@ -158,7 +160,7 @@ export function createTestCa(name = "http-infra test CA"): TestCa {
   return {
     root: pem("root.pem"),
     intermediate: pem("intermediate.pem"),
-    issue({ names, notBefore, notAfter, keyType = "ec" }) {
+    issue({ names, notBefore, notAfter, keyType = "ec", ocspUrl }) {
       const id = `server-${++issued}`;
       newKey(`${id}.key`, keyType);
       const san = names
@@ -173,6 +175,8 @@ export function createTestCa(name = "http-infra test CA"): TestCa {
         `/CN=${names[0]}`,
         "-addext",
         `subjectAltName=${san}`,
+        // copied into the certificate with the CSR's other extensions (copy_extensions)
+        ...(ocspUrl ? ["-addext", `authorityInfoAccess=OCSP;URI:${ocspUrl}`] : []),
         "-out",
         path(`${id}.csr`),
       );

@@ -3,7 +3,12 @@
 import { connect as http2Connect } from "node:http2";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { TLSSocket } from "node:tls";
+import {
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type TLSSocket,
+  type TLSSocketOptions,
+} from "node:tls";
 
 export interface TlsReply {
   status: number;
@@ -130,5 +135,41 @@ export function plainGet(options: {
     request.on("timeout", () => request.destroy(new Error("HTTP request timed out")));
     request.on("error", reject);
     request.end();
+  });
+}
+
+/**
+ * One TLS handshake that asks for a stapled OCSP response (the status_request extension), then
+ * closes: whether the chain verified, what the server stapled (null: nothing) and how long the
+ * handshake took. Node emits `OCSPResponse` with null when the server staples nothing.
+ */
+export function ocspHandshake(options: {
+  port: number;
+  ca: string;
+  servername: string;
+}): Promise<{ authorized: boolean; stapled: Buffer | null; handshakeMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let stapled: Buffer | null | undefined;
+    // tls.connect hands its options to the TLSSocket it makes, which takes requestOCSP
+    // (https://nodejs.org/api/tls.html#new-tlstlssocketsocket-options); @types/node lists it
+    // there only.
+    const connectOptions: ConnectionOptions & Pick<TLSSocketOptions, "requestOCSP"> = {
+      host: "127.0.0.1",
+      port: options.port,
+      ca: options.ca,
+      servername: options.servername,
+      requestOCSP: true,
+      timeout: 15_000,
+    };
+    const socket = tlsConnect(connectOptions, () => {
+      const handshakeMs = performance.now() - started;
+      socket.end();
+      if (stapled === undefined) reject(new Error("no OCSPResponse event: status not asked?"));
+      else resolve({ authorized: socket.authorized, stapled, handshakeMs });
+    });
+    socket.on("OCSPResponse", (response: Buffer | null) => (stapled = response));
+    socket.on("timeout", () => socket.destroy(new Error("TLS handshake timed out")));
+    socket.on("error", reject);
   });
 }

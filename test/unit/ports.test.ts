@@ -83,7 +83,11 @@ describe("the host port table", () => {
 describe("the suites and benches take their host ports from the table", () => {
   it("every swarm test bed node publishes on ports of the bed's range, none shared", () => {
     const bed = HOST_PORTS.swarmTestBed;
-    const ports = NODES.flatMap((node) => [node.apiHostPort, node.proxyHostPort]);
+    const ports = NODES.flatMap((node) => [
+      node.apiHostPort,
+      node.proxyHostPort,
+      node.httpsHostPort,
+    ]);
     for (const port of ports) {
       expect(port >= bed.first && port <= bed.last, `${port} in ${bed.first}-${bed.last}`).toBe(
         true,

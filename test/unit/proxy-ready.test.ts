@@ -1,5 +1,6 @@
 // What `pulumi up` waits for on a swarm (src/swarm/proxyReady.ts): which nodes get a check, the
 // checks' names, and the health command each check runs, here with stand-ins for curl and getent.
+import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -113,12 +114,44 @@ describe("durations the checks send", () => {
 });
 
 describe("the configuration digest", () => {
+  const password = { password: "secret-1" };
   it("changes with the env, the image or the secret, not with the env's order", () => {
-    const base = proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:1", "secret-1");
-    expect(proxyConfigDigest({ B: "2", A: "1" }, "img@sha256:1", "secret-1")).toBe(base);
-    expect(proxyConfigDigest({ A: "1", B: "3" }, "img@sha256:1", "secret-1")).not.toBe(base);
-    expect(proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:2", "secret-1")).not.toBe(base);
-    expect(proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:1", undefined)).not.toBe(base);
+    const base = proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:1", password);
+    expect(proxyConfigDigest({ B: "2", A: "1" }, "img@sha256:1", password)).toBe(base);
+    expect(proxyConfigDigest({ A: "1", B: "3" }, "img@sha256:1", password)).not.toBe(base);
+    expect(proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:2", password)).not.toBe(base);
+    expect(proxyConfigDigest({ A: "1", B: "2" }, "img@sha256:1", {})).not.toBe(base);
+  });
+
+  it("changes with the certificate's or the key's secret, whose names carry their content's hash", () => {
+    const tls = (certificate: string, key: string) =>
+      proxyConfigDigest({ A: "1" }, "img@sha256:1", { ...password, tls: [certificate, key] });
+    const base = tls("cert-1", "key-1");
+    expect(tls("cert-1", "key-1")).toBe(base);
+    expect(tls("cert-2", "key-1"), "a new certificate").not.toBe(base);
+    expect(tls("cert-1", "key-2"), "a new key").not.toBe(base);
+    expect(proxyConfigDigest({ A: "1" }, "img@sha256:1", password), "TLS off").not.toBe(base);
+  });
+
+  it("is what it was before TLS for a stack without it, so upgrading rolls no proxy task", () => {
+    const env = { STATIC_APP_1: "a:80", SERVER_NAME: "demo.res.ch" };
+    const before = (secretName: string | null) =>
+      createHash("sha256")
+        .update(
+          JSON.stringify({
+            env: [
+              ["SERVER_NAME", "demo.res.ch"],
+              ["STATIC_APP_1", "a:80"],
+            ],
+            image: "img@sha256:1",
+            secretName,
+          }),
+        )
+        .digest("hex")
+        .slice(0, 16);
+    expect(proxyConfigDigest(env, "img@sha256:1", password)).toBe(before("secret-1"));
+    expect(proxyConfigDigest(env, "img@sha256:1", {})).toBe(before(null));
+    expect(proxyConfigDigest(env, "img@sha256:1", { tls: [] })).toBe(before(null));
   });
 });
 

@@ -4,8 +4,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { phpVersion, runPhp, type PhpResult } from "../support/php";
+import { createTestCa, type IssuedCertificate } from "../support/testCa";
 
 const TEMPLATE = path.resolve(
   __dirname,
@@ -261,6 +262,65 @@ describeWithPhp("proxy vhost template", () => {
     expect(location(proxyEnv(1, 1))).not.toContain("X-Proxy-Config");
   });
 
+  describe("with TLS given", () => {
+    const ca = createTestCa();
+    const dir = mkdtempSync(path.join(tmpdir(), "proxy-template-tls-"));
+    let files = 0;
+    const write = (name: string, content: string) => {
+      const file = path.join(dir, `${++files}-${name}`);
+      writeFileSync(file, content);
+      return file;
+    };
+    const plain = ca.issue({ names: ["demo.res.ch"] });
+    const withResponder = ca.issue({
+      names: ["demo.res.ch"],
+      ocspUrl: "http://ocsp.http-infra.invalid/",
+    });
+    const tlsEnv = (certificate: IssuedCertificate, extra: Env = {}) =>
+      proxyEnv(1, 1, {
+        TLS_MODE: "given",
+        TLS_PUBLIC_PORT: "8443",
+        TLS_CERTIFICATE_FILE: write("chain.pem", certificate.chain),
+        TLS_PRIVATE_KEY_FILE: write("key.pem", certificate.privateKey),
+        ...extra,
+      });
+    afterAll(() => {
+      ca.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("the plain HTTP vhost's /proxy-healthz reports PROXY_CONFIG_ID too (a swarm's checks ask there)", () => {
+      const plainVhost = (env: Env) => {
+        const config = render(env);
+        return config.slice(
+          config.indexOf("<VirtualHost *:8080>"),
+          config.indexOf("</VirtualHost>"),
+        );
+      };
+      const withId = plainVhost(tlsEnv(plain, { PROXY_CONFIG_ID: "nodeid1-0123abcd" }));
+      expect(withId).toContain("RewriteRule");
+      expect(section(withId, "Location", "/proxy-healthz")).toContain(
+        'Header always set X-Proxy-Config "nodeid1-0123abcd"',
+      );
+      expect(plainVhost(tlsEnv(plain))).not.toContain("X-Proxy-Config");
+    });
+
+    it("staples OCSP only when the certificate names a responder (else mod_ssl logs errors at every start)", () => {
+      expect(directives(render(tlsEnv(withResponder)))).toMatch(/^\s*SSLUseStapling On$/m);
+      expect(directives(render(tlsEnv(plain)))).not.toContain("SSLUseStapling");
+    });
+
+    it("refuses a certificate file that holds no certificate, naming the variable", () => {
+      const result = runPhp(
+        TEMPLATE,
+        tlsEnv(plain, { TLS_CERTIFICATE_FILE: write("not-a-certificate.pem", "hello") }),
+      );
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/^TLS_CERTIFICATE_FILE holds no PEM certificate/);
+    });
+  });
+
   it("static members hold at most 128 pooled connections (under the static backends' 150 workers), dynamic ones are not capped", () => {
     const config = render(proxyEnv(2, 3));
     for (const member of balancerMembers(section(config, "Proxy", "balancer://static"))) {
@@ -436,16 +496,21 @@ describeWithPhp("proxy vhost template", () => {
 
   it("with TLS on, the redirect vhost stays on 8080 and HTTPS listens on 8443: no port needs privilege", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "proxy-tls-"));
+    const ca = createTestCa();
     try {
-      const file = path.join(dir, "file.pem");
-      writeFileSync(file, "pem");
+      // The template reads the chain (to decide on OCSP stapling): a real one.
+      const issued = ca.issue({ names: ["demo.res.ch"] });
+      const chain = path.join(dir, "chain.pem");
+      const key = path.join(dir, "key.pem");
+      writeFileSync(chain, issued.chain);
+      writeFileSync(key, issued.privateKey);
       const config = directives(
         render(
           proxyEnv(1, 1, {
             TLS_MODE: "given",
             TLS_PUBLIC_PORT: "443",
-            TLS_CERTIFICATE_FILE: file,
-            TLS_PRIVATE_KEY_FILE: file,
+            TLS_CERTIFICATE_FILE: chain,
+            TLS_PRIVATE_KEY_FILE: key,
           }),
         ),
       );
@@ -455,6 +520,7 @@ describeWithPhp("proxy vhost template", () => {
       ]);
       expect(config.match(/^Listen .*$/gm)).toEqual(["Listen 8443 https"]);
     } finally {
+      ca.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,10 +1,10 @@
 // Swarm mode's resource graph: the real index.ts with `deployTarget: swarm`, under Pulumi's mock
 // runtime. The manager's answers (its nodes, its networks) are mocked.
 import type * as docker from "@pulumi/docker";
-import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EngineNetwork } from "../../src/addressing";
 import type { SwarmNode, SwarmNodes } from "../../src/swarm/swarmNodes";
-import { secretName } from "../../src/swarm/secret";
+import { MAX_SECRET_NAME, secretName } from "../../src/swarm/secret";
 import { stackNames } from "../../src/naming";
 import {
   inputsOf,
@@ -13,6 +13,8 @@ import {
   type ProgramRun,
   type RecordedResource,
 } from "../support/pulumiProgram";
+import { keyMaterial, leaksOutsideSecrets } from "../support/secretLeaks";
+import { createTestCa } from "../support/testCa";
 import { unitMocks } from "../support/unitMocks";
 
 /** `count` active nodes named node-1..node-count, with ids id1..; `labels` on every node. */
@@ -333,7 +335,9 @@ describe("swarm mode", () => {
     const secretArgs = inputsOf<docker.SecretArgs>(secret);
     expect(Buffer.from(secretArgs.data, "base64").toString("utf8")).toBe(PASSWORD);
     expect(isWireSecret(secret.wireInputs.data), "data is a Pulumi secret").toBe(true);
-    expect(secret.inputs.name).toBe(secretName(stackNames("http-infra", "sw"), PASSWORD));
+    expect(secret.inputs.name).toBe(
+      secretName(stackNames("http-infra", "sw"), "balancer-manager", PASSWORD),
+    );
     expect(taskSpec(proxy).containerSpec.secrets).toEqual([
       {
         secretId: `secret-${secretArgs.name}`,
@@ -395,7 +399,9 @@ describe("swarm mode", () => {
     const secret = named(run, SECRET, "balancer-manager-password");
     expect(secret.deleteBeforeReplace).toBe(false);
     const names = stackNames("http-infra", "sw");
-    expect(secretName(names, "another long secret")).not.toBe(secret.inputs.name);
+    expect(secretName(names, "balancer-manager", "another long secret")).not.toBe(
+      secret.inputs.name,
+    );
     expect(secret.inputs.name).not.toContain(PASSWORD);
   });
 
@@ -526,6 +532,160 @@ describe("swarm mode settings", () => {
   ])("refuses %j before any resource: %s", async (config, message) => {
     const { run, registered } = await attempt(config);
     await expect(run).rejects.toThrow(message);
+    expect(registered).toEqual([]);
+  });
+});
+
+describe("swarm mode with tlsMode given", () => {
+  const ca = createTestCa();
+  const issued = ca.issue({ names: ["www.example.test"] });
+  const renewed = ca.issue({ names: ["www.example.test"] });
+  afterAll(() => ca.dispose());
+  const TLS = {
+    ...SWARM,
+    tlsMode: "given",
+    tlsCertificate: issued.chain,
+    httpsPort: 9443,
+  };
+  const tlsSecrets = { balancerManagerPassword: PASSWORD, tlsPrivateKey: issued.privateKey };
+  let run: ProgramRun;
+  beforeAll(async () => {
+    engine.nodes = swarmOf(3);
+    run = await runProgram({
+      stack: "sw",
+      config: TLS,
+      secrets: tlsSecrets,
+      newResource: unitMocks().newResource,
+    });
+  });
+  const proxy = () => named(run, SERVICE, "proxy");
+
+  it("the chain and the key are Docker secrets, mounted as files in the proxy's tasks: the key readable by Apache's user (www-data) alone", () => {
+    const names = stackNames("http-infra", "sw");
+    const certificate = named(run, SECRET, "tls-certificate");
+    const key = named(run, SECRET, "tls-private-key");
+    const data = (secret: RecordedResource) =>
+      Buffer.from(inputsOf<docker.SecretArgs>(secret).data, "base64").toString("utf8");
+    expect(data(certificate)).toBe(issued.chain);
+    expect(data(key)).toBe(issued.privateKey);
+    expect(isWireSecret(key.wireInputs.data), "the key's data is a Pulumi secret").toBe(true);
+    expect(certificate.inputs.name).toBe(secretName(names, "tls-certificate", issued.chain));
+    expect(key.inputs.name).toBe(secretName(names, "tls-private-key", issued.privateKey));
+    expect(isWireSecret(key.wireInputs.name), "the name shows only a hash").toBe(false);
+    const mounted = (secret: RecordedResource) => {
+      const { name } = inputsOf<docker.SecretArgs>(secret);
+      return { secretId: `secret-${name}`, secretName: name };
+    };
+    // Apache runs as www-data (uid and gid 33 in both base images), no root process reads them.
+    const apacheUser = { fileUid: "33", fileGid: "33" };
+    expect(taskSpec(proxy()).containerSpec.secrets).toEqual([
+      {
+        ...mounted(named(run, SECRET, "balancer-manager-password")),
+        fileName: "/run/secrets/balancer-manager-password",
+        ...apacheUser,
+        fileMode: 0o400,
+      },
+      {
+        ...mounted(certificate),
+        fileName: "/run/secrets/tls-certificate.pem",
+        ...apacheUser,
+        fileMode: 0o444,
+      },
+      {
+        ...mounted(key),
+        fileName: "/run/secrets/tls-private-key.pem",
+        ...apacheUser,
+        fileMode: 0o400,
+      },
+    ]);
+  });
+
+  it("a new certificate or key is a new secret, created before the old one is deleted", () => {
+    for (const name of ["tls-certificate", "tls-private-key"]) {
+      expect(named(run, SECRET, name).deleteBeforeReplace, name).toBe(false);
+    }
+  });
+
+  it("the proxy's env names the files, never the key; no input carries the key outside a secret", () => {
+    const env = taskSpec(proxy()).containerSpec.env;
+    expect(env).toMatchObject({
+      TLS_MODE: "given",
+      TLS_PUBLIC_PORT: "9443",
+      TLS_CERTIFICATE_FILE: "/run/secrets/tls-certificate.pem",
+      TLS_PRIVATE_KEY_FILE: "/run/secrets/tls-private-key.pem",
+    });
+    expect(JSON.stringify(env)).not.toContain("PRIVATE KEY");
+    expect(leaksOutsideSecrets(run.resources, keyMaterial(issued.privateKey))).toEqual([]);
+  });
+
+  it("publishes HTTPS beside HTTP on every node, in host mode", () => {
+    expect(proxy().inputs.endpointSpec).toEqual({
+      mode: "dnsrr",
+      ports: [
+        { targetPort: 8080, publishedPort: 8080, publishMode: "host", protocol: "tcp" },
+        { targetPort: 8443, publishedPort: 9443, publishMode: "host", protocol: "tcp" },
+      ],
+    });
+  });
+
+  it("a new certificate, or a new key, is a new configuration digest: `up` waits until every node serves it", async () => {
+    const configId = async (config: Record<string, string | number>, secrets: object) => {
+      const { run } = await attempt(config, secrets);
+      return taskSpec(named(await run, SERVICE, "proxy")).containerSpec.env?.PROXY_CONFIG_ID;
+    };
+    const base = taskSpec(proxy()).containerSpec.env?.PROXY_CONFIG_ID;
+    expect(await configId(TLS, tlsSecrets)).toBe(base);
+    const next = await configId(
+      { ...TLS, tlsCertificate: renewed.chain },
+      { ...tlsSecrets, tlsPrivateKey: renewed.privateKey },
+    );
+    expect(next).not.toBe(base);
+    // The checks wait for the new digest on every node.
+    const digest = next?.split("-").pop();
+    const { run: again } = await attempt(
+      { ...TLS, tlsCertificate: renewed.chain },
+      { ...tlsSecrets, tlsPrivateKey: renewed.privateKey },
+    );
+    for (const n of [1, 2, 3]) {
+      const check = taskSpec(named(await again, SERVICE, `proxy-ready-node-${n}`));
+      expect(check.containerSpec.healthcheck?.tests?.[1]).toContain(`id${n}-${digest}`);
+    }
+  });
+
+  it("secret names fit Swarm's 64 characters even under the longest stack prefix, and stay apart", () => {
+    const longest = stackNames("http-infra", "s".repeat(52 - "http-infra-".length));
+    const other = stackNames("http-infra", `${"s".repeat(52 - "http-infra-".length - 1)}t`);
+    for (const purpose of ["balancer-manager", "tls-certificate", "tls-private-key"]) {
+      const name = secretName(longest, purpose, "content");
+      expect(name.length, name).toBeLessThanOrEqual(MAX_SECRET_NAME);
+      expect(name).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$/);
+      expect(name).not.toBe(secretName(other, purpose, "content"));
+    }
+    // A short prefix keeps the whole name: an existing stack's password secret is not renamed.
+    expect(secretName(stackNames("http-infra", "sw"), "balancer-manager", "x")).toMatch(
+      /^http-infra-sw-balancer-manager-[0-9a-f]{12}$/,
+    );
+  });
+
+  it("a certificate over Swarm's secret size is refused before anything is created, naming the key", async () => {
+    const padded = `${issued.chain}\n${"#".repeat(512_000)}\n`;
+    const { run, registered } = await attempt({ ...TLS, tlsCertificate: padded }, tlsSecrets);
+    await expect(run).rejects.toThrow(
+      /tlsCertificate must be under 512000 bytes with deployTarget swarm \(got 51\d{4}\)/,
+    );
+    expect(registered).toEqual([]);
+  });
+
+  it("tlsMode acme is refused on a swarm before anything is created, naming the key and why", async () => {
+    const { run, registered } = await attempt({
+      ...SWARM,
+      tlsMode: "acme",
+      acmeDomains: "www.example.test",
+      acmeEmail: "ops@example.test",
+    });
+    await expect(run).rejects.toThrow(
+      /tlsMode acme can't be used with deployTarget swarm: every node must serve one certificate, but mod_md runs in each proxy task, so each node would order its own .*rate limits.*http-01/,
+    );
     expect(registered).toEqual([]);
   });
 });

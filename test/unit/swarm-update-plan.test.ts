@@ -4,7 +4,7 @@
 // terraform-provider-docker v4.5.0.
 import { appendFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import type { PropertyMap } from "../support/harness/propertyMap";
@@ -14,6 +14,7 @@ import { SECRET, secret } from "../support/harness/resources/secret";
 import { SERVICE, service } from "../support/harness/resources/service";
 import { diffInputs, UNKNOWN } from "../support/harness/updateRules";
 import type { ProxyCheckState, SwarmNode } from "../../src/swarm/swarmNodes";
+import { createTestCa, type IssuedCertificate } from "../support/testCa";
 
 vi.mock("../../src/engineNetworks", () => ({
   listEngineNetworks: async () => ({ networks: [] }),
@@ -348,6 +349,92 @@ describe("swarm mode: what `pulumi up` does to a deployed stack", () => {
     );
     expect(steps.indexOf("create-replacement network")).toBeLessThan(
       steps.indexOf("create-replacement static-1"),
+    );
+  });
+});
+
+describe("swarm mode with tlsMode given: what `pulumi up` does to a deployed stack", () => {
+  const ca = createTestCa();
+  const first = ca.issue({ names: ["www.example.test"] });
+  const renewed = ca.issue({ names: ["www.example.test"] });
+  afterAll(() => ca.dispose());
+  const TLS_SECRETS = ["tls-certificate", "tls-private-key"];
+  const withTls = (issued: IssuedCertificate) => ({
+    config: { ...SWARM, tlsMode: "given", tlsCertificate: issued.chain },
+    secrets: { balancerManagerPassword: PASSWORD, tlsPrivateKey: issued.privateKey },
+  });
+
+  it("turning it on creates the chain's and the key's secrets, then updates the proxy and the checks, nothing else", async () => {
+    const { stack } = await deployed();
+    const { plan } = await stack.up(withTls(first));
+    expect(plan.create).toEqual(TLS_SECRETS);
+    expect(plan.update).toEqual(PROXY);
+    expect(plan.replace).toEqual([]);
+    expect(plan.same).toEqual(without(...PROXY));
+    const steps = ops(plan.steps);
+    for (const secretStep of TLS_SECRETS.map((name) => `create ${name}`)) {
+      expect(steps.indexOf(secretStep), secretStep).toBeLessThan(steps.indexOf("update proxy"));
+    }
+  });
+
+  it("a second run with the same certificate is all unchanged: the three secret references (owned by www-data) read back as sent", async () => {
+    const { stack } = await deployed();
+    await stack.up(withTls(first));
+    const proxyState = stack.engine.resources.find((s) => s.name === "proxy")!;
+    const read = (proxyState.outputs as pulumi.Unwrap<docker.ServiceArgs>).taskSpec.containerSpec
+      .secrets;
+    // flattenServiceSecrets: every field back, the schema's defaults for the ids.
+    expect(read?.map((s) => [s.fileName, s.fileMode, s.fileUid, s.fileGid])).toEqual([
+      ["/run/secrets/balancer-manager-password", 0o400, "33", "33"],
+      ["/run/secrets/tls-certificate.pem", 0o444, "33", "33"],
+      ["/run/secrets/tls-private-key.pem", 0o400, "33", "33"],
+    ]);
+    const { plan } = await stack.up(withTls(first));
+    expect(plan.steps).toEqual([]);
+    expect(plan.same).toEqual([...everything, ...TLS_SECRETS].sort());
+  });
+
+  it("a renewed certificate and key: new secrets first, the proxy and every node's check move to them, the old secrets go last", async () => {
+    const { stack } = await deployed();
+    await stack.up(withTls(first));
+    const { plan } = await stack.up(withTls(renewed));
+    expect(plan.replace).toEqual(TLS_SECRETS);
+    expect(plan.update).toEqual(PROXY);
+    expect(plan.same).toEqual(without(...PROXY));
+    const steps = ops(plan.steps);
+    expect(steps.slice(0, 3)).toEqual([
+      "create-replacement tls-certificate",
+      "create-replacement tls-private-key",
+      "update proxy",
+    ]);
+    for (const check of CHECKS) {
+      expect(steps.indexOf(`update ${check}`), check).toBeGreaterThan(
+        steps.indexOf("update proxy"),
+      );
+    }
+    expect(steps.slice(-2).sort()).toEqual(
+      TLS_SECRETS.map((name) => `delete-replaced ${name}`).sort(),
+    );
+  });
+
+  it("turning it off again: the proxy stops mounting the secrets before they are deleted", async () => {
+    const { stack, secrets } = await deployed();
+    await stack.up(withTls(first));
+    const { plan } = await stack.up({ config: SWARM, secrets });
+    expect(plan.update).toEqual(PROXY);
+    expect(plan.delete).toEqual(TLS_SECRETS);
+    const steps = ops(plan.steps);
+    for (const name of TLS_SECRETS) {
+      expect(steps.indexOf(`delete ${name}`), name).toBeGreaterThan(steps.indexOf("update proxy"));
+    }
+  });
+
+  it("Swarm refuses to delete a secret the proxy mounts: a secret replaced delete-first would fail the run", async () => {
+    const { stack } = await deployed();
+    await stack.up(withTls(first));
+    const key = stack.engine.resources.find((s) => s.name === "tls-private-key")!;
+    await expect(stack.provider.delete(key)).rejects.toThrow(
+      /^secret 'http-infra-swarm-tls-private-key-[0-9a-f]{12}' is in use by the following service: http-infra-swarm-proxy$/,
     );
   });
 });

@@ -137,7 +137,7 @@ ob_start();
 <?php else: ?>
 <?php renderTlsServerConfig($tls); ?>
 
-<?php renderHttpRedirectVhost($tls, $settings['serverName']); ?>
+<?php renderHttpRedirectVhost($tls, $settings['serverName'], $settings['configId']); ?>
 <VirtualHost *:<?= TLS_LISTEN_PORT ?>>
 <?php renderTlsVhostDirectives($tls); ?>
 <?php endif; ?>

@@ -49,11 +49,33 @@ function readableFile(array $env, string $name): string
 }
 
 /**
+ * Whether the file's first certificate (the server's) names an OCSP responder (Authority
+ * Information Access, "OCSP - URI"). Only then is there anything to staple: without one mod_ssl
+ * logs AH02218 and AH02604 at level error on every start (ssl_stapling_init_cert) and staples
+ * nothing, so stapling is left off instead.
+ */
+function namesOcspResponder(string $file): bool
+{
+    try {
+        $certificate = openssl_x509_parse((string) file_get_contents($file));
+    } catch (ErrorException $error) {
+        $certificate = false;
+    }
+    if ($certificate === false) {
+        throw new ConfigError(
+            'TLS_CERTIFICATE_FILE holds no PEM certificate (got ' . quoteForMessage($file) . ')'
+        );
+    }
+    $access = $certificate['extensions']['authorityInfoAccess'] ?? '';
+    return is_string($access) && str_contains($access, 'OCSP - URI:');
+}
+
+/**
  * The TLS settings, validated, or null when TLS is off.
  *
  * @param array<string, string> $env the environment (getenv())
  * @return null|array{mode: string, publicPort: int, certificateFile?: string, privateKeyFile?: string,
- *   domains?: list<string>, email?: string, directoryUrl?: string, caRootFile?: null|string,
+ *   ocspStapling?: bool, domains?: list<string>, email?: string, directoryUrl?: string, caRootFile?: null|string,
  *   storeDir?: string, checkInterval?: int}
  */
 function readTlsSettings(array $env): ?array
@@ -75,6 +97,7 @@ function readTlsSettings(array $env): ?array
     if ($mode === 'given') {
         $settings['certificateFile'] = readableFile($env, 'TLS_CERTIFICATE_FILE');
         $settings['privateKeyFile'] = readableFile($env, 'TLS_PRIVATE_KEY_FILE');
+        $settings['ocspStapling'] = namesOcspResponder($settings['certificateFile']);
         return $settings;
     }
 
@@ -179,8 +202,12 @@ MDomain <?= implode(' ', $tls['domains']), "\n" ?>
 <?php
 }
 
-/** The plain HTTP vhost with TLS on: health, ACME challenges, and a redirect for everything else. */
-function renderHttpRedirectVhost(array $tls, string $serverName): void
+/**
+ * The plain HTTP vhost with TLS on: health, ACME challenges, and a redirect for everything else.
+ * $configId (PROXY_CONFIG_ID) goes on /proxy-healthz as on the TLS off vhost: a swarm deploy's
+ * checks ask there, over plain HTTP.
+ */
+function renderHttpRedirectVhost(array $tls, string $serverName, ?string $configId): void
 {
     $port = $tls['publicPort'] === 443 ? '' : ':' . $tls['publicPort'];
     ?>
@@ -197,6 +224,10 @@ function renderHttpRedirectVhost(array $tls, string $serverName): void
     </Directory>
     <Location "/proxy-healthz">
         Header always set Cache-Control "no-store"
+<?php if ($configId !== null): ?>
+        # Which configuration this proxy runs: a deploy waits until it reads the one it rolled out.
+        Header always set X-Proxy-Config "<?= $configId ?>"
+<?php endif; ?>
     </Location>
 
     # The balancer-manager's password must never cross the wire in clear: refused here, without a
@@ -233,8 +264,12 @@ function renderTlsVhostDirectives(array $tls): void
 <?php if ($tls['mode'] === 'given'): ?>
     SSLCertificateFile "<?= $tls['certificateFile'] ?>"
     SSLCertificateKeyFile "<?= $tls['privateKeyFile'] ?>"
-    # OCSP stapling where the certificate names a responder; without one, a warning at start.
+<?php if ($tls['ocspStapling']): ?>
+    # OCSP stapling: the certificate names a responder, whose answer goes with the handshake.
     SSLUseStapling On
+<?php else: ?>
+    # No OCSP stapling: the certificate names no OCSP responder, so there is nothing to staple.
+<?php endif; ?>
 <?php else: ?>
     # The certificate is mod_md's (MDomain above): no SSLCertificateFile.
     ServerAlias <?= implode(' ', $tls['domains']), "\n" ?>

@@ -27,6 +27,12 @@ export const REGISTRY_ADDRESS = `${REGISTRY_NAME}:5000`;
  */
 export const NODE_PROXY_PORT = 8080;
 
+/**
+ * The port inside every node where a stack with TLS publishes HTTPS in host mode (the program's
+ * default `httpsPort`). The host reaches it on each node at that node's `httpsPort`.
+ */
+export const NODE_HTTPS_PORT = 8443;
+
 /** The port each node's engine API listens on, inside the bed's network. */
 export const NODE_API_PORT = 2375;
 
@@ -42,10 +48,12 @@ export interface NodeLayout {
   apiHostPort: number;
   /** 127.0.0.1 port of the node's NODE_PROXY_PORT. */
   proxyHostPort: number;
+  /** 127.0.0.1 port of the node's NODE_HTTPS_PORT. */
+  httpsHostPort: number;
 }
 
 /** The node's entry in one of the bed's port lists; a node without one is an error. */
-function hostPort(list: "nodeApi" | "nodeProxy", index: number): number {
+function hostPort(list: "nodeApi" | "nodeProxy" | "nodeHttps", index: number): number {
   const port = HOST_PORTS.swarmTestBed.ports[list][index];
   if (port === undefined) {
     throw new Error(`test/support/ports.ts: swarmTestBed.${list} has no port for node ${index}`);
@@ -72,6 +80,7 @@ export const NODES: readonly NodeLayout[] = [
   address: addressInSubnet(TESTBED_SUBNET, 10 + index),
   apiHostPort: hostPort("nodeApi", index),
   proxyHostPort: hostPort("nodeProxy", index),
+  httpsHostPort: hostPort("nodeHttps", index),
 }));
 
 export const REGISTRY_IP = addressInSubnet(TESTBED_SUBNET, 9);

@@ -6,7 +6,7 @@
 // cgroup namespace with /sys/fs/cgroup read-write, a tmpfs on /run and a volume for
 // /var/lib/docker. The kernel has no IPVS, so swarm suites use dnsrr endpoints and host-mode
 // published ports: a node's NODE_PROXY_PORT is published on the host's 127.0.0.1 as that node's
-// `proxyUrl`.
+// `proxyUrl`, its NODE_HTTPS_PORT as its `httpsPort`.
 //
 //   const bed = await startSwarmTestBed();
 //   ... bed.manager (dockerode), bed.managerHost (DOCKER_HOST), bed.registry, bed.nodes ...
@@ -17,6 +17,7 @@ import { ensureTestbedImage, TESTBED_IMAGES } from "./images";
 import {
   NODE_API_PORT,
   NODE_BRIDGE_POOL,
+  NODE_HTTPS_PORT,
   NODE_PROXY_PORT,
   NODES,
   REGISTRY_ADDRESS,
@@ -32,7 +33,7 @@ import {
 import { acquireTestbedLock, releaseTestbedLock, testbedLockHolder } from "./ownerLock";
 import { followStream, waitFor } from "./wait";
 
-export { NODE_PROXY_PORT, REGISTRY_ADDRESS } from "./layout";
+export { NODE_HTTPS_PORT, NODE_PROXY_PORT, REGISTRY_ADDRESS } from "./layout";
 
 export interface SwarmNode {
   /** Container name, hostname and swarm node name. */
@@ -47,6 +48,8 @@ export interface SwarmNode {
   apiHost: string;
   /** http://127.0.0.1:<port> reaching NODE_PROXY_PORT inside this node. */
   proxyUrl: string;
+  /** The 127.0.0.1 port reaching NODE_HTTPS_PORT inside this node. */
+  httpsPort: number;
 }
 
 export type NodeState = "ready" | "down";
@@ -68,6 +71,7 @@ function toSwarmNode(layout: NodeLayout): SwarmNode {
     api: nodeClient(layout),
     apiHost: `tcp://127.0.0.1:${layout.apiHostPort}`,
     proxyUrl: `http://127.0.0.1:${layout.proxyHostPort}`,
+    httpsPort: layout.httpsHostPort,
   };
 }
 
@@ -142,7 +146,11 @@ async function startNodeContainer(host: Docker, layout: NodeLayout): Promise<voi
     Image: TESTBED_IMAGES.node.tag,
     Env: [`SWARM_INSECURE_REGISTRY=${REGISTRY_ADDRESS}`, `SWARM_ADDRESS_POOL=${NODE_BRIDGE_POOL}`],
     Labels: { [TESTBED_LABEL]: "node", [`${TESTBED_LABEL}.role`]: layout.role },
-    ExposedPorts: { [`${NODE_API_PORT}/tcp`]: {}, [`${NODE_PROXY_PORT}/tcp`]: {} },
+    ExposedPorts: {
+      [`${NODE_API_PORT}/tcp`]: {},
+      [`${NODE_PROXY_PORT}/tcp`]: {},
+      [`${NODE_HTTPS_PORT}/tcp`]: {},
+    },
     HostConfig: {
       // Everything --privileged would give except CAP_SYS_RESOURCE, which such a machine withholds.
       CapAdd: ["ALL"],
@@ -159,6 +167,9 @@ async function startNodeContainer(host: Docker, layout: NodeLayout): Promise<voi
         [`${NODE_API_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(layout.apiHostPort) }],
         [`${NODE_PROXY_PORT}/tcp`]: [
           { HostIp: "127.0.0.1", HostPort: String(layout.proxyHostPort) },
+        ],
+        [`${NODE_HTTPS_PORT}/tcp`]: [
+          { HostIp: "127.0.0.1", HostPort: String(layout.httpsHostPort) },
         ],
       },
     } as Docker.HostConfig & { CgroupnsMode: string },

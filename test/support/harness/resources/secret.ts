@@ -1,10 +1,16 @@
 // docker.Secret: pulumi-docker bridges kreuzwerker/terraform-provider-docker's `docker_secret`
 // (v4.5.0 internal/provider/resource_docker_secret.go): name, data and labels are all ForceNew and
 // there is no UpdateContext, so any change is a replacement. Swarm refuses to remove a secret a
-// service still uses, which is why the program names each secret after its content.
+// service still uses, which is why the program names each secret after its content. The proxy
+// mounts up to three: the balancer-manager password, and with tlsMode given the certificate chain
+// and its private key; each is a docker_secret like any other, and the service's references to
+// them are its task_spec.container_spec.secrets (resources/service.ts).
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
 import { planned, type Block } from "../terraformSchema";
 import { ignoreMissing, labelMap, type LabelInput } from "./engineApi";
 import { nameRequiresDeleteBeforeReplace, requireName } from "./autonaming";
+import { SERVICE } from "./service";
 import type { DockerContext, ResourceModule } from "./types";
 
 export const SECRET = "docker:index/secret:Secret";
@@ -104,6 +110,24 @@ export const secret: ResourceModule = {
     create: (_context, inputs) => planned(secretSchema, undefined, inputs),
     update: (old) => {
       throw new Error(`${old.name}: a secret has no in-place update`);
+    },
+    // Swarm refuses to remove a secret a service references (moby/swarmkit
+    // manager/controlapi/secret.go RemoveSecret: InvalidArgument "secret '%s' is in use by the
+    // following service: %s"), and resourceDockerSecretDelete returns that error as it is. So a
+    // secret replaced delete-first while the proxy mounts it fails the run here as on Swarm.
+    refusesDelete: (state, live) => {
+      const user = live.find(
+        (object) =>
+          object.type === SERVICE &&
+          (
+            (object.outputs as Partial<pulumi.Unwrap<docker.ServiceArgs>>).taskSpec?.containerSpec
+              ?.secrets ?? []
+          ).some((reference) => reference.secretId === state.id),
+      );
+      return (
+        user &&
+        `secret '${String(state.outputs.name)}' is in use by the following service: ${user.name}`
+      );
     },
   },
 };

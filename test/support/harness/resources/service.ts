@@ -183,6 +183,11 @@ export const serviceSchema: Block = {
             },
             { computed: true },
           ),
+          // The proxy's secret files (the password; the TLS chain and key): a TypeSet under
+          // container_spec, neither ForceNew, so a new secret (new content, new name) updates the
+          // service in place and Swarm rolls its tasks. createContainerSpec sends each element of
+          // the set with every field (file_uid/file_gid "0", file_mode 0o444 by default);
+          // flattenServiceSecrets reads them back, secret_name only when Swarm kept one.
           secrets: setOf("secrets", {
             secretId: string("secret_id", { optional: undefined, required: true }),
             secretName: string("secret_name"),
@@ -265,6 +270,8 @@ export const serviceSchema: Block = {
     "endpoint_spec",
     {
       mode: string("mode", { computed: true }),
+      // A TypeList, not ForceNew: the proxy's HTTPS port is a second element beside HTTP's, added
+      // or removed in place (portSetToServicePorts; flattenServicePorts reads each back).
       ports: {
         tf: "ports",
         type: "list",
@@ -376,6 +383,8 @@ export function createServiceSpec(plannedState: Planned, extraLabels: Record<str
           ...(dns?.search?.length && { Search: dns.search }),
           ...(dns?.options?.length && { Options: dns.options }),
         },
+        // The set's elements in the program's order (the provider's Set.List() orders them by
+        // hash; Swarm keeps whatever order it gets, and the read-back is a set again).
         Secrets: (container.secrets ?? []).map((secret) => ({
           SecretID: text(secret.secretId),
           SecretName: text(secret.secretName),
