@@ -6,6 +6,7 @@
 // changing the proxy while the node is down fails naming it. Required in CI; its own bed and
 // stack (e2e-swarm-loss, on the bed's ports in test/support/ports.ts).
 import type Docker from "dockerode";
+import { loadavg } from "node:os";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   baseImageConfig,
@@ -365,7 +366,9 @@ describeWithDocker("losing a worker node of the swarm", () => {
       const slow = samples.filter((s) => s.ok && s.sentAt >= cutAt && s.doneAt - s.sentAt > 0.5);
       console.log(
         [
-          `[node loss] lost ${victim.name} (${lost.map((p) => short(p.service)).join(", ")}); clients on ${live.map((n) => n.name).join(" and ")}, every 50 ms, open loop`,
+          `[node loss] lost ${victim.name} (${lost.map((p) => short(p.service)).join(", ")}); clients on ${live.map((n) => n.name).join(" and ")}, every 50 ms, open loop; load average ${loadavg()
+            .map((l) => l.toFixed(1))
+            .join(" ")}`,
           `  node Down after ${(await downAt).toFixed(1)}s; lost members running elsewhere after ${rescheduledAt.toFixed(1)}s; ` +
             `served again after ${servedAgain.map((t) => t.toFixed(1)).join("/")}s; full strength after ${fullStrength.toFixed(1)}s`,
           ...pinned.map(

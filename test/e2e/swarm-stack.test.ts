@@ -5,6 +5,7 @@
 // Required in CI. Stack swarm-e2e, on the bed's ports (swarmTestBed in test/support/ports.ts).
 import { X509Certificate } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as path from "node:path";
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
@@ -159,7 +160,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     expect(await reportedConfigs()).toEqual(await expectedConfigs());
     await Promise.all(bed.nodes.map((node) => proxyAnswers(node.proxyUrl)));
     console.log(
-      `[e2e timings] ${STACK}: first up ${((performance.now() - deployStarted) / 1000).toFixed(1)}s; ` +
+      `[e2e timings] ${STACK} (load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}): ` +
+        `first up ${((performance.now() - deployStarted) / 1000).toFixed(1)}s; ` +
         Object.entries({ ...bed.timings, ...harness.timings })
           .map(([phase, s]) => `${phase} ${s.toFixed(1)}s`)
           .join(", "),
@@ -319,7 +323,11 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
     const { plan } = await applied;
     console.log(formatDowntime(`${STACK} API edit via ${bed.nodes[1].name}`, report));
     console.log(
-      `[swarm] API edit: up took ${upTook.toFixed(1)}s; ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
+      `[swarm] API edit (load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          " ",
+        )}): up took ${upTook.toFixed(1)}s; ${plan.steps.map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`).join(", ")}`,
     );
     expect(plan.update).toEqual(["dynamic-1", "dynamic-2", "dynamic-image"]);
     expect(plan.replace).toEqual([]);
@@ -445,7 +453,10 @@ describeWithDocker("swarm mode on a three-node swarm", () => {
         ...plan.steps.filter((s) => s.name.startsWith("proxy-ready-")).map((s) => s.ended),
       );
       console.log(
-        `[swarm] proxy settings change: up took ${upTook.toFixed(1)}s, the checks ` +
+        `[swarm] proxy settings change (load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")}): ` +
+          `up took ${upTook.toFixed(1)}s, the checks ` +
           `${((checksEnded - (proxyStep?.ended ?? 0)) / 1000).toFixed(1)}s after the proxy's update; ` +
           plan.steps
             .map((s) => `${s.op} ${s.name} ${((s.ended - s.started) / 1000).toFixed(1)}s`)
