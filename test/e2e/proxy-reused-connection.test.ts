@@ -16,6 +16,7 @@ import { HARNESS_LABEL } from "../support/harness/dockerHarness";
 import { logTail } from "../support/harness/resources/engineApi";
 import { HOST_PORTS } from "../support/ports";
 import { rawConnection } from "../support/rawHttp";
+import { PROXY_PORT } from "../../src/proxyEnvironment";
 
 const STACK = "e2e-proxy-reuse";
 const PROXY_TAG = `http-infra-${STACK}-proxy:latest`;
@@ -111,7 +112,8 @@ describeWithDocker("the proxy when a member closes a pooled connection (e2e-prox
       Labels: labels,
       HostConfig: {
         NetworkMode: NETWORK,
-        PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: String(PORT) }] },
+        // The proxy image listens on an unprivileged port inside (it runs as www-data).
+        PortBindings: { [`${PROXY_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(PORT) }] },
       },
     });
     await proxyContainer.start();
