@@ -17,7 +17,7 @@
 //
 // Traffic goes to 127.0.0.1 only, bounded in count and time.
 import Docker from "dockerode";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildImage } from "../test/support/harness/build";
 import { HttpSession } from "../test/support/httpSession";
@@ -31,6 +31,7 @@ import {
 } from "../test/support/swarm/recordingPoller";
 import { waitFor } from "../test/support/swarm/wait";
 import { table } from "./support/report";
+import { buildProxyVariant } from "./support/proxyVariant";
 
 const variants = (process.env.NODE_LOSS_VARIANTS ?? "").split(",").filter(Boolean);
 const PORT = HOST_PORTS.benchNodeLoss.ports.proxy;
@@ -173,15 +174,10 @@ async function runVariant(
   variant: Variant,
   images: { static: string; dynamic: string },
 ): Promise<Outcome> {
-  const dir = `/tmp/${PREFIX}-proxy-${name}`;
-  rmSync(dir, { recursive: true, force: true });
-  cpSync("docker-images/apache-reverse-proxy", dir, { recursive: true });
-  for (const e of variant.edits ?? []) e(dir);
-  const proxyImage = await buildImage(docker, {
-    context: dir,
+  const proxyImage = await buildProxyVariant(docker, {
     tag: `${PREFIX}-proxy-${name}:latest`,
-    args: { BASE_IMAGE: PHP_APACHE },
-    labels: {},
+    baseImage: PHP_APACHE,
+    edits: variant.edits ?? [],
   });
 
   const ids = new Map<string, string>();

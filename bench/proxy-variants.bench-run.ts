@@ -8,15 +8,15 @@
 //     bench/proxy-variants.bench-run.ts
 //
 // Variants combine with "+" (e.g. mkar100+nolog). Load goes to 127.0.0.1 only, bounded in time.
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PROXY_PORT } from "../src/proxyEnvironment";
 import { deployStack } from "../test/support/e2eStack";
-import { buildImage } from "../test/support/harness/build";
 import { HOST_PORTS, portFrom } from "../test/support/ports";
 import { totalCpuNanoseconds } from "./support/cpu";
 import { removeFronts, startHaproxy } from "./support/fronts";
 import { median, table } from "./support/report";
+import { buildProxyVariant } from "./support/proxyVariant";
 import { runWrk } from "./support/wrk";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -105,15 +105,10 @@ describe.runIf(variants.length > 0)("proxy variants (PROXY_VARIANTS)", () => {
       fronts.push({ name: "HAProxy no-log", url: hn.url + path, id: hn.id });
       for (const [i, v] of variants.entries()) {
         const port = variantPorts[i];
-        const dir = `/tmp/http-infra-proxy-variant-${v}`;
-        rmSync(dir, { recursive: true, force: true });
-        cpSync("docker-images/apache-reverse-proxy", dir, { recursive: true });
-        for (const e of withAll(v)) e(dir);
-        const image = await buildImage(docker, {
-          context: dir,
+        const image = await buildProxyVariant(docker, {
           tag: `http-infra-bench-cold-variants-proxy-${v.replace(/\+/g, "-")}:latest`,
-          args: { BASE_IMAGE: "http-infra-base/php-apache:8.4-bookworm" },
-          labels: {},
+          baseImage: "http-infra-base/php-apache:8.4-bookworm",
+          edits: withAll(v),
         });
         const name = `http-infra-bench-cold-variants-variant-${v.replace(/\+/g, "-")}`;
         await docker

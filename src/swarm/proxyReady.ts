@@ -96,6 +96,7 @@ export function readyProbe(
   proxyService: string,
   expected: string,
   port: number = PROXY_PORT,
+  // A path inside the check's container (its tmpfs), not on any machine the program runs on.
   memo = "/tmp/proxy-address",
 ): string {
   return [

@@ -2,12 +2,15 @@
 // second suite starting a bed would wipe the first one's. One `npm test` runs its files one after
 // another, but the host's Docker engine may serve several test runs at once: several checkouts of
 // the repository on one machine, or one swarm suite run on its own beside `npm test`. So the bed's
-// owner, whichever run it belongs to, holds a lock directory in /tmp (mkdir is atomic) with its
+// owner, whichever run it belongs to, holds a lock directory in the system's temporary directory
+// (mkdir is atomic; every run on the host sees the same one) with its
 // pid; a lock whose process is gone is stale (a crashed run) and is taken over.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { waitFor } from "./wait";
 
-const LOCK_DIR = process.env.SWARM_TESTBED_LOCK ?? "/tmp/http-infra-swarm-testbed.lock";
+const LOCK_DIR = process.env.SWARM_TESTBED_LOCK ?? join(tmpdir(), "http-infra-swarm-testbed.lock");
 
 /** Whether the process runs: a zombie (exited, not yet reaped by its parent) does not. */
 function alive(pid: number): boolean {
