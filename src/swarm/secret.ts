@@ -41,7 +41,7 @@ export function secretName(names: StackNames, purpose: string, content: string):
 export interface ProxySecretFile {
   secret: docker.Secret;
   fileName: string;
-  /** Octal file mode in the task: 0400 for what only root reads. */
+  /** Octal file mode in the task (owned by the proxy's user, src/swarm/proxy.ts PROXY_UID). */
   fileMode: number;
   /** What it holds, for the configuration digest (proxyReady.ts proxyConfigDigest). */
   purpose: "password" | "tls";
@@ -90,7 +90,7 @@ export function proxySecretFiles(
         pulumi.secret(password),
       ),
       fileName: PASSWORD_FILE,
-      // Root reads it in the entrypoint; Apache's workers never need it.
+      // Only its owner, the proxy's user, reads it: the entrypoint, once, at start.
       fileMode: 0o400,
       purpose: "password",
     });
@@ -116,7 +116,7 @@ export function proxySecretFiles(
           pulumi.secret(tls.privateKey),
         ),
         fileName: SWARM_TLS_FILES.privateKey,
-        // Apache's parent reads it as root before it starts its workers, as single-host's 0600.
+        // Only its owner, Apache (www-data from its first instruction; no root process), reads it.
         fileMode: 0o400,
         purpose: "tls",
       },
