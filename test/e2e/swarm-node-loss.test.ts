@@ -1,5 +1,5 @@
 // Node loss on a three-node swarm: the program deployed in swarm mode, a worker that runs two
-// dynamic members stopped hard (docker stop -t 0: a power cut) while clients poll the two live
+// dynamic members cut as in a power cut (off the network, then killed: see the bed's stopNode) while clients poll the two live
 // nodes' proxies every 50 ms, open loop (a request every 50 ms whatever the earlier ones do), with
 // new sessions on `/` and `/api/animals/`, and with a session pinned (ROUTEID) to each lost dynamic
 // member. The suite holds the proxy to docs/swarm.md's node-loss targets, then checks that an `up`
@@ -382,7 +382,7 @@ describeWithDocker("losing a worker node of the swarm", () => {
           ),
           `  in flight to the lost node at the cut: ${inFlight.length} (${[...outcomes].map(([o, n]) => `${n} ${o}`).join(", ")})`,
           `  HTTP 5xx: ${samples.filter(isServerError).map(at).join("; ") || "none"}`,
-          `  docker stop -t 0 took ${(cutAt - stopCalledAt).toFixed(2)}s; 200s slower than 0.5 s after the cut: ${slow.length}` +
+          `  the cut took ${(cutAt - stopCalledAt).toFixed(2)}s; 200s slower than 0.5 s after the cut: ${slow.length}` +
             ` (longest ${Math.max(0, ...slow.map((s) => s.doneAt - s.sentAt)).toFixed(2)}s)`,
           `  failures: ${failed.length}: ${failed.slice(0, 6).map(at).join("; ")}`,
         ].join("\n"),

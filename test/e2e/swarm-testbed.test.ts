@@ -195,7 +195,7 @@ describeWithDocker("the swarm test bed", () => {
     const downAfter = await bed.waitForNodeState(worker.name, "down", 90_000);
     const readyAfter = await bed.startNode(worker.name, 90_000);
     console.log(
-      `[swarm testbed] ${worker.name}: Down ${downAfter.toFixed(1)}s after docker stop -t 0, ` +
+      `[swarm testbed] ${worker.name}: Down ${downAfter.toFixed(1)}s after the cut, ` +
         `Ready ${readyAfter.toFixed(1)}s after docker start`,
     );
     expect(downAfter).toBeLessThan(NODE_DOWN_WITHIN_S);

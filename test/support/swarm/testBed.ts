@@ -218,13 +218,33 @@ export class SwarmTestBed {
   }
 
   /**
-   * Stops a node's container as a lost machine: by default without a grace period (SIGKILL), so
-   * its engine can't stop its tasks or say goodbye to the manager. Returns at once; the swarm
-   * notices by missed heartbeats (see waitForNodeState).
+   * Stops a node's container as a lost machine: by default a power cut, where the node vanishes
+   * from the network with every connection still open and its engine can't stop its tasks or say
+   * goodbye to the manager. Returns at once; the swarm notices by missed heartbeats (see
+   * waitForNodeState). `graceSeconds` stops it the way `docker stop` does instead.
+   *
+   * The cut takes the node off the bed's network first, then kills it. Killed while still on the
+   * network, its processes' sockets would be closed by the kernel, and the FIN or RST each sends
+   * would tell every peer (the proxies' pooled connections among them) that the connection is
+   * gone: a gentler loss than a machine that loses power or its link, whose peers hear nothing.
+   * While it is stopped the node is attached again at its address, so startNode brings it back
+   * as it was.
    */
   async stopNode(name: string, options: { graceSeconds?: number } = {}): Promise<void> {
-    this.node(name);
-    await this.host.getContainer(name).stop({ t: options.graceSeconds ?? 0 });
+    const node = this.node(name);
+    const container = this.host.getContainer(name);
+    if (options.graceSeconds !== undefined) {
+      await container.stop({ t: options.graceSeconds });
+      return;
+    }
+    const network = this.host.getNetwork(TESTBED_NETWORK);
+    await network.disconnect({ Container: name, Force: true });
+    await container.kill();
+    await container.wait();
+    await network.connect({
+      Container: name,
+      EndpointConfig: { IPAMConfig: { IPv4Address: node.address } },
+    });
   }
 
   /** Starts a stopped node again and waits until its engine answers and the swarm has it Ready. */
