@@ -10,7 +10,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { PROXY_CHECK_LIMITS } from "../hardening";
+import { PROXY_CHECK_LIMITS, WRITABLE_PATHS } from "../hardening";
 import { dnsLabel, PROXY_CHECK_NODE_LABEL, type StackNames } from "../naming";
 import { PROXY_PORT } from "../proxyEnvironment";
 import { containerSpecHardening, taskSpecHardening } from "./hardening";
@@ -89,15 +89,15 @@ export function readyServiceName(names: StackNames, node: SwarmNode): string {
 /**
  * The check's health command (`sh -c`): finds the proxy task on its node among the proxy service's
  * tasks on the stack's network (`tasks.<service>`, Swarm's DNS), by the id it reports on its port
- * inside the task, and remembers its address so that later probes ask that one proxy only (in
- * /tmp, the check's one writable path). Exits 0 only when that proxy reports `expected`.
+ * inside the task, and remembers its address so that later probes ask that one proxy only (in the
+ * check's one writable path, a tmpfs). Exits 0 only when that proxy reports `expected`.
  */
 export function readyProbe(
   proxyService: string,
   expected: string,
   port: number = PROXY_PORT,
-  // A path inside the check's container (its tmpfs), not on any machine the program runs on.
-  memo = "/tmp/proxy-address",
+  // A path inside the check's container, on its tmpfs: the rest of its root filesystem is read-only.
+  memo = `${WRITABLE_PATHS.proxyCheck[0].target}/proxy-address`,
 ): string {
   return [
     `want='X-Proxy-Config: ${expected}'`,

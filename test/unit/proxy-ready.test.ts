@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { WRITABLE_PATHS } from "../../src/hardening";
 import { stackNames } from "../../src/naming";
 import {
   checkForceUpdate,
@@ -226,5 +227,16 @@ describe("a check's health command", () => {
     const before = asked().length;
     expect(run()).toBe(0);
     expect(asked().slice(before)).toEqual(["http://10.0.0.4:8080/proxy-healthz"]);
+  });
+
+  it("remembers it on the check's tmpfs by default: the rest of its root filesystem is read-only", () => {
+    const script = readyProbe("http-infra-dev-proxy", "nodeid2-0123abcd");
+    const written = [...script.matchAll(/> (\S+)/g)].map((m) => m[1]);
+    expect(written).toHaveLength(1);
+    const writable = WRITABLE_PATHS.proxyCheck.map((p) => `${p.target}/`);
+    expect(
+      writable.some((dir) => written[0].startsWith(dir)),
+      written[0],
+    ).toBe(true);
   });
 });
