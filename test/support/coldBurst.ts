@@ -104,6 +104,10 @@ export async function coldBurst(options: {
         for (let i = 0; i < options.requestsPerSession; i++) {
           const sent = performance.now();
           const cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+          const failed = (reason: string) =>
+            errors.push(
+              `request burst-${sessionIndex + 1}-${i + 1}, sent at +${(sent - started).toFixed(0)} ms: ${reason}`,
+            );
           try {
             // X-Request-Id names the request in every hop's log or packet capture.
             const headers: Record<string, string> = {
@@ -120,22 +124,16 @@ export async function coldBurst(options: {
               const at = pair.indexOf("=");
               cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
             }
-            if (answer.status !== 200) errors.push(`HTTP ${answer.status}`);
+            if (answer.status !== 200) failed(`HTTP ${answer.status}`);
             else servedBy.push(answer.servedBy ?? "(no X-Served-By)");
           } catch (error) {
             inOrder.push(NaN);
             const name = (error as Error).name;
             if (name === "TimeoutError" || name === "AbortError") {
               timeouts++;
-              errors.push(
-                `request burst-${sessionIndex + 1}-${i + 1}, sent at +${(sent - started).toFixed(0)} ms: ` +
-                  `no answer within ${timeoutMs} ms`,
-              );
+              failed(`no answer within ${timeoutMs} ms`);
             } else {
-              errors.push(
-                `request burst-${sessionIndex + 1}-${i + 1}, sent at +${(sent - started).toFixed(0)} ms: ` +
-                  (error as Error).message,
-              );
+              failed((error as Error).message);
             }
           }
         }
@@ -164,6 +162,31 @@ export async function coldBurst(options: {
     movedSessions: sessions.filter((s) => new Set(s.servedBy).size > 1).length,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The failed requests in a few lines, for an assertion message: how many of each kind ("HTTP 503",
+ * "no answer within 5000 ms", "socket hang up"...), when the first and last of each were sent, and
+ * the first few requests by id, to look up in the proxy's and members' logs.
+ */
+export function describeFailures(errors: string[], examples = 5): string {
+  const kinds = new Map<string, { count: number; sentMs: number[] }>();
+  for (const error of errors) {
+    const match = /sent at \+(\d+) ms: (.*)$/.exec(error);
+    const reason = match?.[2] ?? error;
+    const kind = kinds.get(reason) ?? { count: 0, sentMs: [] };
+    kind.count++;
+    if (match) kind.sentMs.push(Number(match[1]));
+    kinds.set(reason, kind);
+  }
+  const lines = [...kinds]
+    .sort(([, a], [, b]) => b.count - a.count)
+    .map(([reason, { count, sentMs }]) =>
+      sentMs.length === 0
+        ? `${count} × ${reason}`
+        : `${count} × ${reason} (sent +${Math.min(...sentMs)}..+${Math.max(...sentMs)} ms)`,
+    );
+  return [`${errors.length} failed: ${lines.join("; ")}`, ...errors.slice(0, examples)].join("\n");
 }
 
 /** One line: "10000 requests, 0 errors (0 timeouts), p50 12 ms, p99 180 ms, slowest 950 ms, ...". */
