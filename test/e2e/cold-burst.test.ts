@@ -3,13 +3,10 @@
 // /api/animals/. Every request must be answered 200, and the median within 1 s.
 //
 // Why the 5 s a visitor would wait is printed here but not asserted: the crowd saturates this
-// 2-core machine, and the client shares it with the stack (half a core; its own event loop lagged
-// up to 0.5 s). The slow tail then follows the machine's load, not the stack: the slowest request
-// took 1.6-3.1 s in 13 runs on a quiet machine, p99 up to 2.9 s; in one CI run 20 or more
-// requests failed the old 5 s bound (its log did not say how; describeFailures now does). A
-// request that gets an error, or no answer within HANG_MS (a lost connection, a hung member),
-// still fails the test. The tail, beside HAProxy's on the same
-// machine, is the benchmark's business: bench/cold.bench-run.ts, docs/cold-start.md.
+// 2-core machine, which the client shares with the stack, so the slowest requests follow the
+// machine's load, not the stack (measured in docs/cold-start.md). A request that gets an error, or
+// no answer within HANG_MS (a lost connection, a hung member), still fails the test. The tail
+// beside HAProxy's is the benchmark's business: bench/cold.bench-run.ts.
 import { expect, it } from "vitest";
 import { stackContainers } from "../support/cisCheck";
 import { coldBurst, describeFailures, quantile, summarizeBurst } from "../support/coldBurst";
