@@ -32,10 +32,10 @@ const PEBBLE_NAME = `${names.prefix}-pebble`;
 const TARGET_SECONDS = 30;
 /**
  * Pebble's certificates live this long, so mod_md renews within the suite: the proxy renews with a
- * third of the life left (MDRenewWindow 33%, templates/tls.php), 80 s after the issue. Long
+ * third of the life left (MDRenewWindow 33%, templates/tls.php), 60 s after the issue. Long
  * enough that the replacement test above runs on the first certificate.
  */
-const CERTIFICATE_SECONDS = 120;
+const CERTIFICATE_SECONDS = 90;
 /** mod_md looks whether a renewal is due this often (MDCheckInterval; the default is 12 h). */
 const CHECK_SECONDS = 5;
 
