@@ -42,3 +42,16 @@ describe("preview.yml", () => {
     expect(env.PULUMI_CONFIG_PASSPHRASE).toMatch(/\|\| '[^']+'/);
   });
 });
+
+describe("test.yml", () => {
+  const steps = workflow("test.yml").jobs.test.steps;
+
+  it("installs testssl.sh 3.2 or later as `testssl`: the TLS grade needs 3.2 (3.0 rates nothing)", () => {
+    const install = steps.find((step) => String(step.run ?? "").includes("testssl"));
+    expect(install, "a step installs testssl.sh").toBeDefined();
+    const tag = /--branch v3\.(\d+)\.\d+/.exec(install!.run!);
+    expect(tag, "testssl.sh pinned to a v3.x.y tag").not.toBeNull();
+    expect(Number(tag![1])).toBeGreaterThanOrEqual(2);
+    expect(install!.run).toMatch(/\/usr\/local\/bin\/testssl$/m);
+  });
+});
