@@ -1,23 +1,12 @@
 // The landing page in a real browser (Debian's chromium, driven by playwright-core) through the
 // deployed proxy: the report's manual test, made repeatable. Part of the e2e run.
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium } from "../support/chromium";
 import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
 import { HOST_PORTS } from "../support/ports";
 
-/** Debian's chromium; playwright-core never downloads a browser of its own. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Chromium's background services try to reach Google; this machine's closed network refuses them.
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const ARTIFACTS = "test-results/browser";
 const PORT = HOST_PORTS.browser.ports.proxy;
 
@@ -51,8 +40,7 @@ describeWithDocker("the landing page in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await deployStack({ stack: "e2e-browser", config: { proxyPort: PORT } });
-    // launch() gives every run a fresh, throw-away user-data dir.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
   }, 600_000);
 
   afterAll(async () => {

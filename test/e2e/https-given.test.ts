@@ -2,12 +2,13 @@
 // through the harness with a chain from the test's own CA, checked from 127.0.0.1 with clients that
 // trust only that CA, then with testssl.sh (Debian's package).
 import { execFile } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, expect, it } from "vitest";
+import { launchChromium } from "../support/chromium";
 import { expectLeastPrivilege, stackContainers } from "../support/cisCheck";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
@@ -224,6 +225,68 @@ describeWithDocker("HTTPS with a given certificate", () => {
       },
       run.resources.filter((r) => r.type.endsWith("Container")).length,
     );
+  });
+
+  it("works in Chromium over HTTPS: the page and its API calls over h2, on the checked certificate", async () => {
+    // Chromium trusts the system's store, not a CA file. The test pins the leaf's key instead:
+    // --ignore-certificate-errors-spki-list ignores a chain's errors only when it holds that key.
+    // --host-resolver-rules sends the real name (SNI, Host) to 127.0.0.1.
+    const spki = createHash("sha256")
+      .update(new X509Certificate(issued.leaf).publicKey.export({ type: "spki", format: "der" }))
+      .digest("base64");
+    const resolveHere = `--host-resolver-rules=MAP ${SERVER_NAME} 127.0.0.1`;
+    const origin = `https://${SERVER_NAME}:${ports.https}`;
+
+    // Without the pin, Chromium refuses the test CA's certificate: it does check it.
+    const untrusting = await launchChromium([resolveHere]);
+    try {
+      const page = await untrusting.newPage();
+      await expect(page.goto(`${origin}/`)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/);
+    } finally {
+      await untrusting.close();
+    }
+
+    const browser = await launchChromium([
+      `--ignore-certificate-errors-spki-list=${spki}`,
+      resolveHere,
+    ]);
+    try {
+      const context = await browser.newContext();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      context.on("request", (request) => requests.push(request.url()));
+      const page = await context.newPage();
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+      });
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      const response = await page.goto(`${origin}/`);
+      expect(response?.status()).toBe(200);
+      const security = await response?.securityDetails();
+      expect(security?.protocol).toMatch(/^TLS 1\.[23]$/);
+      expect(security?.subjectName).toBe(SERVER_NAME);
+      // The page polls /api/animals/ and counts its refreshes.
+      await expect
+        .poll(async () => Number(await page.locator("#refresh-count").innerText()), {
+          timeout: 20_000,
+          interval: 500,
+        })
+        .toBeGreaterThanOrEqual(2);
+      expect(await page.locator("#animals tr:not(.placeholder)").count()).toBeGreaterThan(0);
+      // Runs in the page (the project's TypeScript has no DOM types, hence a string).
+      const protocols = await page.evaluate<string[]>(
+        "[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]" +
+          ".map((entry) => entry.nextHopProtocol)",
+      );
+      expect(protocols.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(protocols)).toEqual(new Set(["h2"]));
+      expect(requests.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
+      expect(problems).toEqual([]);
+      mkdirSync("test-results/browser", { recursive: true });
+      await page.screenshot({ path: "test-results/browser/landing-https.png", fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   it("testssl.sh rates it A+: nothing VULNERABLE, no protocol below TLS 1.2", async () => {

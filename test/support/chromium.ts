@@ -1,0 +1,22 @@
+// Debian's chromium for the browser tests, driven by playwright-core, which never downloads a
+// browser of its own.
+import { chromium, type Browser } from "playwright-core";
+
+/** The browser binary: Debian's package, or CHROMIUM_PATH (GitHub's runner has Google Chrome). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Chromium's background services try to reach Google; this machine's closed network refuses them. */
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** launch() gives every run a fresh, throw-away user-data dir. */
+export function launchChromium(extraFlags: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraFlags] });
+}
