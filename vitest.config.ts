@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Suites that must have the machine to themselves, run after everything else: two restart the
@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: "host",
           include: ["test/**/*.test.ts", "docker-images/*/test/**/*.test.{js,ts}"],
-          exclude: [...SWARM, ...ALONE, "**/node_modules/**"],
+          exclude: [...configDefaults.exclude, ...SWARM, ...ALONE],
           pool: "forks",
           sequence: { groupOrder: 0 },
         },

@@ -1,13 +1,11 @@
 // The landing page in a real browser (Debian's chromium, driven by playwright-core) through the
 // deployed proxy: the report's manual test, made repeatable. Part of the e2e run.
-import { mkdirSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "../support/chromium";
+import { launchChromium, screenshotPath } from "../support/chromium";
 import { deployStack, describeWithDocker, type DeployedStack } from "../support/e2eStack";
 import { HOST_PORTS } from "../support/ports";
 
-const ARTIFACTS = "test-results/browser";
 const PORT = HOST_PORTS.browser.ports.proxy;
 
 describeWithDocker("the landing page in Chromium", () => {
@@ -38,7 +36,6 @@ describeWithDocker("the landing page in Chromium", () => {
   const refreshes = async (page: Page) => Number(await text(page, "#refresh-count"));
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await deployStack({ stack: "e2e-browser", config: { proxyPort: PORT } });
     browser = await launchChromium();
   }, 600_000);
@@ -70,9 +67,9 @@ describeWithDocker("the landing page in Chromium", () => {
       new Set([dynamic]),
     );
 
-    await page.screenshot({ path: `${ARTIFACTS}/landing-desktop.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath("landing-desktop"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: `${ARTIFACTS}/landing-phone.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath("landing-phone"), fullPage: true });
     await context.close();
     expect(problems).toEqual([]);
   });
@@ -105,7 +102,7 @@ describeWithDocker("the landing page in Chromium", () => {
       const before = await refreshes(page);
       await expect.poll(() => refreshes(page), { timeout: 10_000 }).toBeGreaterThan(before);
       expect(await page.locator("#status").getAttribute("data-state")).toBe("ok");
-      await page.screenshot({ path: `${ARTIFACTS}/landing-after-failover.png`, fullPage: true });
+      await page.screenshot({ path: screenshotPath("landing-after-failover"), fullPage: true });
     } finally {
       await container.start();
       await context.close();
@@ -125,7 +122,7 @@ describeWithDocker("the landing page in Chromium", () => {
         .poll(() => page.locator("#status").getAttribute("data-state"), { timeout: 15_000 })
         .toBe("error");
       expect(await text(page, "#status")).toMatch(/^API unreachable, retrying/);
-      await page.screenshot({ path: `${ARTIFACTS}/landing-api-down.png`, fullPage: true });
+      await page.screenshot({ path: screenshotPath("landing-api-down"), fullPage: true });
     } finally {
       await Promise.all(dynamic.map((container) => container.start()));
     }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, expect, it } from "vitest";
-import { launchChromium } from "../support/chromium";
+import { launchChromium, screenshotPath } from "../support/chromium";
 import { expectLeastPrivilege, stackContainers } from "../support/cisCheck";
 import { describeWithDocker, stackForSuite } from "../support/e2eStack";
 import { logTail } from "../support/harness/resources/engineApi";
@@ -282,8 +282,7 @@ describeWithDocker("HTTPS with a given certificate", () => {
       expect(new Set(protocols)).toEqual(new Set(["h2"]));
       expect(requests.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
       expect(problems).toEqual([]);
-      mkdirSync("test-results/browser", { recursive: true });
-      await page.screenshot({ path: "test-results/browser/landing-https.png", fullPage: true });
+      await page.screenshot({ path: screenshotPath("landing-https"), fullPage: true });
     } finally {
       await browser.close();
     }

@@ -3,20 +3,21 @@
 // side, and a suite that restarts the host's engine never beside the swarm test bed.
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { createVitest, type TestSpecification } from "vitest/node";
+import { createVitest, type TestSpecification, type Vitest } from "vitest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = join(__dirname, "..", "..");
 
 describe("the test schedule (vitest.config.ts)", () => {
   let specs: TestSpecification[] = [];
-  const vitest = createVitest("test", { watch: false, root: ROOT, reporters: [] });
+  let vitest: Vitest | undefined;
 
   beforeAll(async () => {
-    specs = await (await vitest).globTestSpecifications();
+    vitest = await createVitest("test", { watch: false, root: ROOT, reporters: [] });
+    specs = await vitest.globTestSpecifications();
   }, 30_000);
   afterAll(async () => {
-    await (await vitest).close();
+    await vitest?.close();
   });
 
   const file = (spec: TestSpecification) => relative(ROOT, spec.moduleId);
