@@ -2,7 +2,7 @@
 // v4.5.0) really does, rule by rule, on the in-memory provider: the diff's prior state, refresh,
 // a create that fails after the container exists, the network's delete retry, and image digests.
 // Each rule cites its upstream code where it is implemented (test/support/harness/resources/).
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { UpdateEngine, type ResourceState } from "../support/harness/engine";
 import { CONTAINER, IMAGE, NETWORK } from "../support/harness/inputs";
 import { MemoryProvider, MemoryStack } from "../support/harness/memoryProvider";
@@ -354,19 +354,28 @@ describe("the network's delete retry (resourceDockerNetworkDelete's StateChangeC
   };
 
   it("retries while the network has active endpoints, then fails with the SDK's timeout error", async () => {
-    const attempts: number[] = [];
-    const started = Date.now();
-    await expect(
-      waitForState(conf, async () => {
-        attempts.push((Date.now() - started) / 1000);
-        return "pending";
-      }),
-    ).rejects.toThrow(
-      "timeout while waiting for state to become 'removed' (last state: 'pending', timeout: 3s)",
-    );
-    // Delay, then at once, then waits of max(2×, minTimeout) held under maxWait: 0.2, 0.7, 1.7, 2.7.
-    expect(attempts.map((t) => Math.round(t * 10) / 10)).toEqual([0.2, 0.7, 1.7, 2.7]);
-    expect((Date.now() - started) / 1000).toBeGreaterThanOrEqual(3);
+    // Vitest's fake clock (setTimeout and Date.now): the schedule is the model's, not the
+    // machine's. On real timers a busy CI machine fired a wait 0.2 s late.
+    vi.useFakeTimers();
+    try {
+      const attempts: number[] = [];
+      const started = Date.now();
+      const failed = expect(
+        waitForState(conf, async () => {
+          attempts.push((Date.now() - started) / 1000);
+          return "pending";
+        }),
+      ).rejects.toThrow(
+        "timeout while waiting for state to become 'removed' (last state: 'pending', timeout: 3s)",
+      );
+      await vi.runAllTimersAsync();
+      await failed;
+      // Delay, then at once, then waits of max(2×, minTimeout) held under maxWait: 0.2, 0.7, 1.7, 2.7.
+      expect(attempts.map((t) => Math.round(t * 10) / 10)).toEqual([0.2, 0.7, 1.7, 2.7]);
+      expect((Date.now() - started) / 1000).toBeGreaterThanOrEqual(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("succeeds on the first attempt after the last endpoint left", async () => {
